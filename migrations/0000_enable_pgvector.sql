@@ -1,0 +1,2 @@
+-- Hand-written: pgvector must exist before the first table with a vector column.
+CREATE EXTENSION IF NOT EXISTS vector;

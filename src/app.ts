@@ -1,0 +1,54 @@
+// The Hono application: global middleware, then one registration per route file.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./env.ts";
+import { provideContext } from "./middleware/context.ts";
+import { errorResponse, notFound, onError, validationHook } from "./middleware/errors.ts";
+import * as requestCode from "./routes/auth/request-code.ts";
+import * as verifyCode from "./routes/auth/verify-code.ts";
+import { registerDocs } from "./routes/docs.ts";
+import * as health from "./routes/health.ts";
+import * as me from "./routes/me.ts";
+import * as root from "./routes/root.ts";
+
+const limitJsonBody = createMiddleware<AppEnv>((c, next) =>
+  bodyLimit({
+    maxSize: c.var.config.MAX_JSON_BODY_BYTES,
+    onError: (c) => errorResponse(c, 413, "payload_too_large", `Request bodies are limited to ${c.var.config.MAX_JSON_BODY_BYTES} bytes`),
+  })(c, next),
+);
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(provideContext);
+  app.use(
+    cors({
+      origin: (origin, c) => {
+        const allowed = (c.var as AppEnv["Variables"]).config.CORS_ORIGINS;
+        return allowed.includes("*") || allowed.includes(origin) ? origin : null;
+      },
+      allowHeaders: ["Content-Type", "Authorization", "X-Tenant-ID", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
+  app.use(secureHeaders());
+  app.use("/v1/*", limitJsonBody);
+
+  app.openapi(root.route, root.handler);
+  app.openapi(health.route, health.handler);
+  app.openapi(requestCode.route, requestCode.handler);
+  app.openapi(verifyCode.route, verifyCode.handler);
+  app.openapi(me.route, me.handler);
+  registerDocs(app);
+
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}

@@ -1,0 +1,89 @@
+// Configuration is validated once per isolate; a bad value fails every request with a message naming it.
+import { z } from "zod";
+import type { Env } from "./env.ts";
+
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** "5/10m" → 5 requests per 600 seconds. */
+const rateSpec = z
+  .string()
+  .regex(/^\d+\/\d+[smhd]$/, 'expected "<count>/<number><s|m|h|d>", e.g. "5/10m"')
+  .transform((spec) => {
+    const [count, window] = spec.split("/") as [string, string];
+    const unit = window.slice(-1) as keyof typeof DURATION_UNITS;
+    return { limit: Number(count), windowSeconds: Number(window.slice(0, -1)) * DURATION_UNITS[unit] };
+  })
+  .refine((r) => r.limit > 0 && r.windowSeconds > 0, "count and window must be positive");
+
+export type RateSpec = z.output<typeof rateSpec>;
+
+const url = z.url();
+
+const schema = z
+  .object({
+    ENVIRONMENT: z.enum(["development", "production"]).default("production"),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string"),
+    NEON_LOCAL_PROXY: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, 'must be "host:port" of the local Neon stand-in')
+      .optional(),
+    UPSTASH_REDIS_REST_URL: url,
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+    JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
+    JWT_ISSUER: z.string().min(1).default("docuchat"),
+    JWT_AUDIENCE: z.string().min(1).default("docuchat-api"),
+    MAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
+    MAIL_FROM: z.string().min(3).default("DocuChat <login@docuchat.dev>"),
+    RESEND_API_KEY: z.string().min(1).optional(),
+    DEV_RETURN_LOGIN_CODE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+    LOGIN_CODE_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    RATE_LIMIT_AUTH_PER_EMAIL: rateSpec.default({ limit: 5, windowSeconds: 600 }),
+    RATE_LIMIT_AUTH_PER_IP: rateSpec.default({ limit: 30, windowSeconds: 600 }),
+    RATE_LIMIT_API_PER_USER: rateSpec.default({ limit: 120, windowSeconds: 60 }),
+    MAX_JSON_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  })
+  .superRefine((c, ctx) => {
+    // The dev-only login shortcut and the local proxies can never be carried by a production configuration.
+    if (c.ENVIRONMENT === "production" && c.DEV_RETURN_LOGIN_CODE)
+      ctx.addIssue({ code: "custom", path: ["DEV_RETURN_LOGIN_CODE"], message: "is only allowed when ENVIRONMENT=development" });
+    if (c.ENVIRONMENT === "production" && c.NEON_LOCAL_PROXY)
+      ctx.addIssue({ code: "custom", path: ["NEON_LOCAL_PROXY"], message: "is only allowed when ENVIRONMENT=development" });
+    if (c.ENVIRONMENT === "production" && c.MAIL_PROVIDER === "console")
+      ctx.addIssue({ code: "custom", path: ["MAIL_PROVIDER"], message: 'must be a real provider ("resend") in production' });
+    if (c.MAIL_PROVIDER === "resend" && !c.RESEND_API_KEY)
+      ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when MAIL_PROVIDER=resend" });
+  });
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the Worker's bindings; the error message lists every offending variable by name. */
+export function parseConfig(env: Env): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    const name = i.path.join(".") || "(config)";
+    const message = i.code === "invalid_type" && i.input === undefined ? "is required but not set" : i.message;
+    return `${name} ${message}`;
+  });
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The env object is stable per isolate, so parse once and reuse. */
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,46 @@
+// Bindings the Worker receives (wrangler.toml [vars], secrets, .dev.vars) and per-request context variables.
+import type { Config } from "./config.ts";
+import type { Services } from "./services/index.ts";
+
+export interface Env {
+  ENVIRONMENT?: string;
+  DATABASE_URL?: string;
+  NEON_LOCAL_PROXY?: string;
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  JWT_SECRET?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  MAIL_PROVIDER?: string;
+  MAIL_FROM?: string;
+  RESEND_API_KEY?: string;
+  DEV_RETURN_LOGIN_CODE?: string;
+  CORS_ORIGINS?: string;
+  LOGIN_CODE_RESEND_SECONDS?: string;
+  RATE_LIMIT_AUTH_PER_EMAIL?: string;
+  RATE_LIMIT_AUTH_PER_IP?: string;
+  RATE_LIMIT_API_PER_USER?: string;
+  MAX_JSON_BODY_BYTES?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  tenantId: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    services: Services;
+    tenant: Tenant;
+    user: AuthUser;
+  };
+}

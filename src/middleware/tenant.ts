@@ -1,0 +1,34 @@
+// Resolves X-Tenant-ID to an active tenant. Lookups are cached per isolate for a short time,
+// so a newly disabled tenant is refused within TENANT_CACHE_MS everywhere.
+import { eq } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { tenants } from "../db/schema.ts";
+import type { AppEnv, Tenant } from "../env.ts";
+import { ApiError } from "../lib/errors.ts";
+
+export const TENANT_HEADER = "X-Tenant-ID";
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const TENANT_CACHE_MS = 30_000;
+
+const cache = new Map<string, { tenant: Tenant | null; expires: number }>();
+
+export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
+  const id = c.req.header(TENANT_HEADER);
+  if (!id) throw new ApiError(400, "tenant_required", `The ${TENANT_HEADER} header is required`);
+  if (!TENANT_ID_PATTERN.test(id))
+    throw new ApiError(400, "invalid_tenant_id", `${TENANT_HEADER} must be 1-63 lowercase letters, digits, '-' or '_'`);
+
+  let entry = cache.get(id);
+  if (!entry || entry.expires < Date.now()) {
+    const [row] = await c.var.services.db
+      .select({ id: tenants.id, name: tenants.name, status: tenants.status })
+      .from(tenants)
+      .where(eq(tenants.id, id));
+    entry = { tenant: row?.status === "active" ? { id: row.id, name: row.name } : null, expires: Date.now() + TENANT_CACHE_MS };
+    cache.set(id, entry);
+  }
+  // Unknown and disabled tenants look the same from outside.
+  if (!entry.tenant) throw new ApiError(404, "tenant_not_found", `Tenant '${id}' does not exist or is disabled`);
+  c.set("tenant", entry.tenant);
+  await next();
+});

@@ -1,0 +1,72 @@
+// POST /v1/auth/request-code — emails a 6-digit login code. The answer never reveals whether the user exists.
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { CODE_TTL_SECONDS, LoginCodes } from "../../auth/login-codes.ts";
+import type { AppEnv } from "../../env.ts";
+import { normalizeEmail } from "../../lib/email.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { authRateLimit } from "../../middleware/rate-limit.ts";
+import { requireTenant } from "../../middleware/tenant.ts";
+import { errorResponse, TenantHeader, tenantErrors } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/auth/request-code",
+  tags: ["Auth"],
+  summary: "Email a login code",
+  description:
+    "Sends a 6-digit code, valid for 10 minutes, to the address. A new request replaces the previous code; " +
+    "requests for the same address are spaced by a resend cooldown. The answer is the same whether or not the user exists.",
+  middleware: [requireTenant, authRateLimit] as const,
+  request: {
+    headers: TenantHeader,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ email: z.email().max(254) }).openapi("RequestCodeBody") } },
+    },
+  },
+  responses: {
+    202: {
+      description: "Code sent",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              status: z.literal("sent"),
+              expires_in: z.number().int().openapi({ example: CODE_TTL_SECONDS }),
+              dev_code: z.string().optional().openapi({ description: "Only in local development (DEV_RETURN_LOGIN_CODE)" }),
+            })
+            .openapi("RequestCodeResponse"),
+        },
+      },
+    },
+    ...tenantErrors,
+    429: errorResponse("Rate limited (rate_limited) or asked again too soon (resend_cooldown); see Retry-After"),
+    502: errorResponse("The email could not be delivered (mail_delivery_failed)"),
+    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable)"),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { config, tenant, services } = c.var;
+  const email = normalizeEmail(c.req.valid("json").email);
+  const codes = new LoginCodes(services.redis, config.JWT_SECRET);
+
+  const issued = await codes.issue(tenant.id, email, config.LOGIN_CODE_RESEND_SECONDS);
+  if ("retryAfter" in issued)
+    throw new ApiError(429, "resend_cooldown", `A code was sent recently; ask again in ${issued.retryAfter} s`, {
+      "Retry-After": String(issued.retryAfter),
+    });
+
+  try {
+    await services.mailer.sendLoginCode({ to: email, code: issued.code, tenantName: tenant.name, expiresInSeconds: CODE_TTL_SECONDS });
+  } catch (err) {
+    await codes.revoke(tenant.id, email);
+    console.error(JSON.stringify({ level: "error", msg: "login code delivery failed", request_id: c.var.requestId, error: String(err) }));
+    throw new ApiError(502, "mail_delivery_failed", "The login code could not be emailed; try again");
+  }
+
+  return c.json(
+    { status: "sent" as const, expires_in: CODE_TTL_SECONDS, ...(config.DEV_RETURN_LOGIN_CODE ? { dev_code: issued.code } : {}) },
+    202,
+  );
+};

@@ -1,0 +1,73 @@
+// POST /v1/auth/verify-code — exchanges a login code for a 7-day access token; creates the user on first login.
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { LoginCodes } from "../../auth/login-codes.ts";
+import { issueAccessToken, TOKEN_TTL_SECONDS } from "../../auth/tokens.ts";
+import type { AppEnv } from "../../env.ts";
+import { normalizeEmail } from "../../lib/email.ts";
+import { ApiError } from "../../lib/errors.ts";
+import { authRateLimit } from "../../middleware/rate-limit.ts";
+import { requireTenant } from "../../middleware/tenant.ts";
+import { upsertUserOnLogin } from "../../users/repository.ts";
+import { errorResponse, TenantHeader, tenantErrors, UserSchema } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/auth/verify-code",
+  tags: ["Auth"],
+  summary: "Exchange a login code for an access token",
+  description: "Codes are single-use and burned after 5 wrong attempts. The token is a 7-day HS256 JWT.",
+  middleware: [requireTenant, authRateLimit] as const,
+  request: {
+    headers: TenantHeader,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ email: z.email().max(254), code: z.string().regex(/^\d{6}$/, "must be 6 digits") })
+            .openapi("VerifyCodeBody"),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "Logged in",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              access_token: z.string(),
+              token_type: z.literal("Bearer"),
+              expires_in: z.number().int().openapi({ example: TOKEN_TTL_SECONDS }),
+              user: UserSchema,
+            })
+            .openapi("TokenResponse"),
+        },
+      },
+    },
+    ...tenantErrors,
+    401: errorResponse("Wrong, expired, used or burned code (invalid_code)"),
+    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable)"),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { config, tenant, services } = c.var;
+  const body = c.req.valid("json");
+  const email = normalizeEmail(body.email);
+
+  const ok = await new LoginCodes(services.redis, config.JWT_SECRET).consume(tenant.id, email, body.code);
+  if (!ok) throw new ApiError(401, "invalid_code", "The code is wrong or has expired; request a new one");
+
+  const user = await upsertUserOnLogin(services.db, tenant.id, email);
+  return c.json(
+    {
+      access_token: await issueAccessToken(config, user),
+      token_type: "Bearer" as const,
+      expires_in: TOKEN_TTL_SECONDS,
+      user: { id: user.id, email: user.email, tenant_id: user.tenantId },
+    },
+    200,
+  );
+};

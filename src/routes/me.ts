@@ -1,0 +1,37 @@
+// GET /v1/me — the authenticated user.
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../lib/errors.ts";
+import { requireUser } from "../middleware/auth.ts";
+import { apiRateLimit } from "../middleware/rate-limit.ts";
+import { requireTenant } from "../middleware/tenant.ts";
+import { findUser } from "../users/repository.ts";
+import { authErrors, bearerSecurity, TenantHeader, UserSchema } from "./schemas.ts";
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/me",
+  tags: ["Users"],
+  summary: "The current user",
+  security: bearerSecurity,
+  middleware: [requireTenant, requireUser, apiRateLimit] as const,
+  request: { headers: TenantHeader },
+  responses: {
+    200: {
+      description: "The user behind the access token",
+      content: {
+        "application/json": {
+          schema: UserSchema.extend({ created_at: z.iso.datetime() }).openapi("Me"),
+        },
+      },
+    },
+    ...authErrors,
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const user = await findUser(c.var.services.db, c.var.tenant.id, c.var.user.id);
+  // A token can outlive its user (deleted since it was issued).
+  if (!user) throw new ApiError(401, "unauthorized", "The user behind this token no longer exists");
+  return c.json({ id: user.id, email: user.email, tenant_id: user.tenantId, created_at: user.createdAt.toISOString() }, 200);
+};

@@ -1,0 +1,45 @@
+// Schemas shared by several routes' OpenAPI descriptions.
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string(),
+      request_id: z.string(),
+    }),
+  })
+  .openapi("Error");
+
+export const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+export const TenantHeader = z.object({
+  "x-tenant-id": z.string().openapi({ description: "The tenant this request acts in", example: "demo" }),
+});
+
+export const UserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email(),
+    tenant_id: z.string(),
+  })
+  .openapi("User");
+
+/** Error responses every tenant-scoped route can give. */
+export const tenantErrors = {
+  400: errorResponse("Invalid request (validation_failed, tenant_required, invalid_tenant_id)"),
+  404: errorResponse("Unknown or disabled tenant (tenant_not_found)"),
+  429: errorResponse("Rate limited (rate_limited); see Retry-After"),
+} as const;
+
+/** Error responses every authenticated route can give, on top of the tenant ones. */
+export const authErrors = {
+  ...tenantErrors,
+  401: errorResponse("Missing, invalid or expired token (unauthorized)"),
+  403: errorResponse("Token issued for another tenant (tenant_mismatch)"),
+} as const;
+
+export const bearerSecurity = [{ bearerAuth: [] }];
