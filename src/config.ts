@@ -41,7 +41,7 @@ const schema = z
       .default("")
       .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
     LOGIN_CODE_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-    RATE_LIMIT_AUTH_PER_EMAIL: rateSpec.default({ limit: 5, windowSeconds: 600 }),
+    RATE_LIMIT_AUTH_PER_EMAIL: rateSpec.default({ limit: 10, windowSeconds: 600 }),
     RATE_LIMIT_AUTH_PER_IP: rateSpec.default({ limit: 30, windowSeconds: 600 }),
     RATE_LIMIT_API_PER_USER: rateSpec.default({ limit: 120, windowSeconds: 60 }),
     MAX_JSON_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),

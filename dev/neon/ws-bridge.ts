@@ -78,7 +78,7 @@ export function createWsBridge(target: { host: string; port: number }, log: (lin
     // Close both sides; a graceful ws.close() lets the driver see a normal close.
     const shutdown = () => {
       if (!tcp.destroyed) tcp.end();
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
     };
 
     ws.on("message", (data: Buffer) => {
@@ -99,7 +99,7 @@ export function createWsBridge(target: { host: string; port: number }, log: (lin
           // or every pooled connection would leak a backend session.
           forward.push(m.bytes);
           tcp.end(Buffer.concat(forward));
-          ws.close();
+          ws.close(1000);
           return;
         } else {
           forward.push(m.bytes);
@@ -133,6 +133,7 @@ export function createWsBridge(target: { host: string; port: number }, log: (lin
 
   return {
     handleUpgrade(req, socket, head) {
+      socket.on("error", () => {}); // Node drops its own socket error handler on upgrade; a reset must not crash us
       const path = new URL(req.url ?? "/", "http://x").pathname;
       if (path !== "/v2" && path !== "/v2/") {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

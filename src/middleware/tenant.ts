@@ -5,9 +5,9 @@ import { createMiddleware } from "hono/factory";
 import { tenants } from "../db/schema.ts";
 import type { AppEnv, Tenant } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
+import { TENANT_ID_PATTERN } from "../lib/tenant-id.ts";
 
 export const TENANT_HEADER = "X-Tenant-ID";
-export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const TENANT_CACHE_MS = 30_000;
 
 const cache = new Map<string, { tenant: Tenant | null; expires: number }>();

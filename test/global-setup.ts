@@ -1,0 +1,33 @@
+// Starts the local stack once for the workerd tests (in memory, free ports) and hands its bindings to them.
+import { randomBytes } from "node:crypto";
+import type { TestProject } from "vitest/node";
+import { startStack } from "../dev/stack.ts";
+import { createTenant } from "../scripts/lib/db.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    workerBindings: Record<string, string>;
+  }
+}
+
+/** Tenants the tests rely on. */
+export const TEST_TENANTS = [
+  { id: "acme", name: "Acme", status: "active" },
+  { id: "globex", name: "Globex", status: "active" },
+  { id: "frozen", name: "Frozen Ltd", status: "disabled" },
+] as const;
+
+export default async function setup(project: TestProject) {
+  const stack = await startStack({ env: { REDIS_URL: process.env.REDIS_URL } });
+  for (const t of TEST_TENANTS) await createTenant(stack.postgresUrl, t.id, t.name, t.status);
+  project.provide("workerBindings", {
+    ...stack.bindings,
+    JWT_SECRET: randomBytes(32).toString("base64url"),
+    CORS_ORIGINS: "https://app.example.com",
+    LOGIN_CODE_RESEND_SECONDS: "2",
+    RATE_LIMIT_AUTH_PER_EMAIL: "10/10m",
+    RATE_LIMIT_AUTH_PER_IP: "30/10m",
+    RATE_LIMIT_API_PER_USER: "20/1m",
+  });
+  return () => stack.close();
+}
