@@ -3,7 +3,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createTenant, PROJECT_ROOT, STACK_STATE_FILE } from "../scripts/lib/db.ts";
 import { parseDotenv, toDotenv } from "./lib/dotenv.ts";
@@ -36,7 +35,7 @@ writeFileSync(workerEnvFile, toDotenv({ ...stack.bindings, JWT_SECRET: readFileS
 const apiUrl = `http://127.0.0.1:${port}`;
 writeFileSync(STACK_STATE_FILE, JSON.stringify({ postgresUrl: stack.postgresUrl, apiUrl, pid: process.pid }, null, 2));
 
-const wranglerBin = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
+const wranglerBin = join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js");
 const wrangler: ChildProcess = spawn(
   process.execPath,
   [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", workerEnvFile, "--persist-to", join(stateDir, "wrangler"), "--show-interactive-dev-session=false"],

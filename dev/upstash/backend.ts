@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
@@ -116,6 +116,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 /** Spawns redis-server on a free 127.0.0.1 port; it is stopped on close() and on process exit. */
 export async function spawnRedisServerBackend(bin: string, dataDir: string | undefined, log: (line: string) => void): Promise<Backend> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(); // tiny race with other processes: retried below
     const persistence = dataDir ? ["--dir", dataDir, "--appendonly", "yes"] : ["--save", "", "--appendonly", "no"];
