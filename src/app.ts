@@ -14,9 +14,16 @@ import { registerDocs } from "./routes/docs.ts";
 import * as health from "./routes/health.ts";
 import * as me from "./routes/me.ts";
 import * as root from "./routes/root.ts";
+import * as deleteFile from "./routes/files/delete.ts";
+import * as downloadFile from "./routes/files/download.ts";
+import * as getFile from "./routes/files/get.ts";
+import * as listFiles from "./routes/files/list.ts";
+import * as uploadFile from "./routes/files/upload.ts";
+import * as search from "./routes/search.ts";
 
+// JSON bodies are small; the upload route enforces its own, larger limit while streaming.
 const limitJsonBody = createMiddleware<AppEnv>((c, next) =>
-  bodyLimit({
+  c.req.method === "POST" && c.req.path === uploadFile.route.path ? next() : bodyLimit({
     maxSize: c.var.config.MAX_JSON_BODY_BYTES,
     onError: (c) => errorResponse(c, 413, "payload_too_large", `Request bodies are limited to ${c.var.config.MAX_JSON_BODY_BYTES} bytes`),
   })(c, next),
@@ -46,6 +53,12 @@ export function createApp() {
   app.openapi(requestCode.route, requestCode.handler);
   app.openapi(verifyCode.route, verifyCode.handler);
   app.openapi(me.route, me.handler);
+  app.openapi(uploadFile.route, uploadFile.handler);
+  app.openapi(listFiles.route, listFiles.handler);
+  app.openapi(getFile.route, getFile.handler);
+  app.openapi(downloadFile.route, downloadFile.handler);
+  app.openapi(deleteFile.route, deleteFile.handler);
+  app.openapi(search.route, search.handler);
   registerDocs(app);
 
   app.onError(onError);

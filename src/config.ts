@@ -45,6 +45,10 @@ const schema = z
     RATE_LIMIT_AUTH_PER_IP: rateSpec.default({ limit: 30, windowSeconds: 600 }),
     RATE_LIMIT_API_PER_USER: rateSpec.default({ limit: 120, windowSeconds: 60 }),
     MAX_JSON_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    OPENAI_BASE_URL: url.default("https://api.openai.com/v1"),
+    OPENAI_API_KEY: z.string().min(1),
+    EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
+    SEARCH_EXACT_SCAN_MAX_CHUNKS: z.coerce.number().int().min(0).default(20_000),
   })
   .superRefine((c, ctx) => {
     // The dev-only login shortcut and the local proxies can never be carried by a production configuration.

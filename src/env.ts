@@ -1,8 +1,11 @@
 // Bindings the Worker receives (wrangler.toml [vars], secrets, .dev.vars) and per-request context variables.
 import type { Config } from "./config.ts";
+import type { IngestMessage } from "./ingest/messages.ts";
 import type { Services } from "./services/index.ts";
 
 export interface Env {
+  DOCUMENTS: R2Bucket;
+  INGEST_QUEUE: Queue<IngestMessage>;
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   NEON_LOCAL_PROXY?: string;
@@ -21,6 +24,10 @@ export interface Env {
   RATE_LIMIT_AUTH_PER_IP?: string;
   RATE_LIMIT_API_PER_USER?: string;
   MAX_JSON_BODY_BYTES?: string;
+  OPENAI_BASE_URL?: string;
+  OPENAI_API_KEY?: string;
+  EMBEDDING_MODEL?: string;
+  SEARCH_EXACT_SCAN_MAX_CHUNKS?: string;
 }
 
 export interface Tenant {

@@ -1,9 +1,15 @@
 // Worker entry point.
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
+import { handleIngestBatch } from "./ingest/consumer.ts";
+
+import type { IngestMessage } from "./ingest/messages.ts";
 
 const app = createApp();
 
-export default {
+const worker: ExportedHandler<Env, IngestMessage> = {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  queue: handleIngestBatch,
+};
+
+export default worker;

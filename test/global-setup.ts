@@ -1,14 +1,10 @@
 // Starts the local stack once for the workerd tests (in memory, free ports) and hands its bindings to them.
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { startStack } from "../dev/stack.ts";
 import { createTenant } from "../scripts/lib/db.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    workerBindings: Record<string, string>;
-  }
-}
 
 /** Tenants the tests rely on. */
 export const TEST_TENANTS = [
@@ -17,7 +13,13 @@ export const TEST_TENANTS = [
   { id: "frozen", name: "Frozen Ltd", status: "disabled" },
 ] as const;
 
+const FIXTURES = new URL("../../shared/fixtures/pdf/", import.meta.url);
+
 export default async function setup(project: TestProject) {
+  project.provide(
+    "fixturePdfs",
+    Object.fromEntries(readdirSync(FIXTURES).map((name) => [name, readFileSync(new URL(name, FIXTURES)).toString("base64")])),
+  );
   const stack = await startStack({ env: { REDIS_URL: process.env.REDIS_URL } });
   for (const t of TEST_TENANTS) await createTenant(stack.postgresUrl, t.id, t.name, t.status);
   project.provide("workerBindings", {
@@ -27,7 +29,7 @@ export default async function setup(project: TestProject) {
     LOGIN_CODE_RESEND_SECONDS: "2",
     RATE_LIMIT_AUTH_PER_EMAIL: "10/10m",
     RATE_LIMIT_AUTH_PER_IP: "30/10m",
-    RATE_LIMIT_API_PER_USER: "20/1m",
+    RATE_LIMIT_API_PER_USER: "300/1m",
   });
   return () => stack.close();
 }

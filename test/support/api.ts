@@ -1,5 +1,6 @@
 // Test helpers that drive the real Worker (inside workerd) through its public HTTP API.
 import { exports } from "cloudflare:workers";
+import { inject } from "vitest";
 
 export interface CallOptions {
   method?: string;
@@ -19,8 +20,9 @@ export function call(path: string, options: CallOptions = {}): Promise<Response>
   if (options.tenant !== null) headers.set("X-Tenant-ID", options.tenant ?? "acme");
   if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
   if (!headers.has("CF-Connecting-IP")) headers.set("CF-Connecting-IP", uniqueIp());
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | FormData | undefined;
+  if (options.body instanceof FormData) body = options.body;
+  else if (options.body !== undefined) {
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
@@ -49,4 +51,41 @@ export async function login(email = uniqueEmail(), tenant = "acme") {
 export function expectErrorShape(body: any, code: string) {
   if (!body?.error || body.error.code !== code || typeof body.error.message !== "string" || typeof body.error.request_id !== "string")
     throw new Error(`expected error ${code}, got ${JSON.stringify(body)}`);
+}
+
+export function fixturePdf(name: "first-latex-doc-en.pdf" | "lshort-en.pdf" | "lshort-fa.pdf"): Uint8Array {
+  const b64 = inject("fixturePdfs")[name];
+  if (!b64) throw new Error(`fixture ${name} missing from ../shared/fixtures/pdf`);
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+export function upload(token: string, bytes: Uint8Array | string, filename = "doc.pdf", options: { tenant?: string; field?: string } = {}) {
+  const form = new FormData();
+  form.append(options.field ?? "file", new File([bytes], filename, { type: "application/pdf" }));
+  return exports.default.fetch(
+    new Request("http://docuchat.test/v1/files", {
+      method: "POST",
+      headers: { "X-Tenant-ID": options.tenant ?? "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+      body: form,
+    }),
+  );
+}
+
+/** Polls the document until it leaves queued/processing; returns it and every progress value seen. */
+export async function waitForIngestion(token: string, id: string, { tenant = "acme", timeoutMs = 60_000 } = {}) {
+  const seen: Array<{ status: string; pages_done: number }> = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const doc = await json(await call(`/v1/files/${id}`, { tenant, token }));
+    seen.push({ status: doc.status, pages_done: doc.progress?.pages_done });
+    if (doc.status === "ready" || doc.status === "failed") return { doc, seen };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`document ${id} still not ingested after ${timeoutMs} ms: ${JSON.stringify(seen.at(-1))}`);
+}
+
+export async function search(token: string, body: Record<string, unknown>, tenant = "acme") {
+  const res = await call("/v1/search", { tenant, token, body });
+  if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
+  return (await json<{ results: Array<{ chunk_id: string; file_id: string; filename: string; page_start: number; page_end: number; score: number; text: string }> }>(res)).results;
 }

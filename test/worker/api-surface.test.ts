@@ -8,7 +8,7 @@ import { call, expectErrorShape, json, login } from "../support/api.ts";
 /** Runs the real Worker with some bindings changed, as a misconfigured or degraded deployment would. */
 async function fetchWithEnv(path: string, overrides: Record<string, string | undefined>, init: RequestInit = {}) {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://docuchat.test${path}`, init) as any, { ...env, ...overrides } as any, ctx);
+  const res = await worker.fetch!(new Request(`http://docuchat.test${path}`, init) as any, { ...env, ...overrides } as any, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -54,7 +54,7 @@ describe("email-code login", () => {
     const me = await json(res);
     expect(me).toMatchObject({ id: user.id, email: user.email, tenant_id: "acme" });
     expect(Date.parse(me.created_at)).toBeGreaterThan(Date.now() - 60_000);
-    expect(res.headers.get("RateLimit-Limit")).toBe("20");
+    expect(res.headers.get("RateLimit-Limit")).toBe("300");
   });
 
   it("keeps the same email in two tenants as two different users", async () => {

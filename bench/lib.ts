@@ -1,0 +1,39 @@
+// Shared by the benchmarks: a throwaway local API (in memory) and a logged-in user.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type LocalApi, startLocalApi } from "../dev/local-api.ts";
+
+export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>): Promise<T> {
+  const stateDir = mkdtempSync(join(tmpdir(), "docuchat-bench-"));
+  const api = await startLocalApi({
+    stateDir,
+    env: { REDIS_URL: process.env.REDIS_URL },
+    // Benchmarks measure the pipeline, not the limiter.
+    vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m" },
+  });
+  try {
+    return await fn(api);
+  } finally {
+    await api.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+export async function loginAs(url: string, email: string, tenant = "demo"): Promise<string> {
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", "X-Tenant-ID": tenant }, body: JSON.stringify(body) }).then(
+      (r) => r.json() as Promise<Record<string, string>>,
+    );
+  const { dev_code: code } = await post("/v1/auth/request-code", { email });
+  const { access_token: token } = await post("/v1/auth/verify-code", { email, code });
+  if (!token) throw new Error("benchmark login failed");
+  return token;
+}
+
+export const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -1,0 +1,99 @@
+// The local stack plus `wrangler dev` wired to it: what `npm run dev`, the benchmarks and the end-to-end
+// tests all run. Resolves once the Worker answers its health check.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { createTenant, PROJECT_ROOT } from "../scripts/lib/db.ts";
+import { toDotenv } from "./lib/dotenv.ts";
+import { type Stack, startStack } from "./stack.ts";
+
+export interface LocalApiOptions {
+  /** Worker port; a free one when absent. */
+  port?: number;
+  /** Where the database, Redis, R2 and queue state persist; a fresh in-memory stack when absent. */
+  persistDir?: string;
+  /** Scratch folder for the Worker's env file and Miniflare state when nothing persists. */
+  stateDir: string;
+  /** Environment that may name real services (DATABASE_URL, UPSTASH_*, OPENAI_*, REDIS_URL). */
+  env?: Record<string, string | undefined>;
+  /** Worker variables on top of the stack's (JWT_SECRET at least). */
+  vars: Record<string, string>;
+  /** Whether wrangler's output goes to this terminal. */
+  inheritOutput?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalApi {
+  url: string;
+  stack: Stack;
+  /** Resolves with wrangler's exit code if it stops on its own. */
+  exited: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url: string, exited: Promise<number>): Promise<void> {
+  let stopped = false;
+  void exited.then(() => (stopped = true));
+  for (let i = 0; i < 1200 && !stopped; i++) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(stopped ? "wrangler dev exited before the Worker was ready" : "the Worker did not become healthy within 120 s");
+}
+
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const stack = await startStack({ persistDir: options.persistDir, env: options.env, log: options.log });
+  let wrangler: ChildProcess | undefined;
+  const stop = async () => {
+    if (wrangler?.pid && wrangler.exitCode === null && wrangler.signalCode === null) {
+      const gone = new Promise((resolve) => wrangler!.once("exit", resolve));
+      process.kill(-wrangler.pid, "SIGTERM");
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+      if (wrangler.exitCode === null && wrangler.signalCode === null) process.kill(-wrangler.pid, "SIGKILL");
+    }
+    await stack.close();
+  };
+
+  try {
+    await createTenant(stack.postgresUrl, "demo", "Demo");
+    mkdirSync(options.stateDir, { recursive: true });
+    const envFile = join(options.stateDir, "worker.env");
+    writeFileSync(envFile, toDotenv({ ...stack.bindings, ...options.vars }), { mode: 0o600 });
+    const port = options.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    wrangler = spawn(
+      process.execPath,
+      [
+        join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js"),
+        "dev",
+        "--ip", "127.0.0.1",
+        "--port", String(port),
+        "--inspector-port", String(await freePort()),
+        "--env-file", envFile,
+        "--persist-to", join(options.persistDir ?? options.stateDir, "wrangler"),
+        "--show-interactive-dev-session=false",
+      ],
+      // Its own process group, so stop() ends wrangler and workerd together.
+      { cwd: PROJECT_ROOT, stdio: options.inheritOutput ? "inherit" : "ignore", detached: true },
+    );
+    const exited = new Promise<number>((resolve) => wrangler!.once("exit", (code) => resolve(code ?? 1)));
+    await waitForHealth(url, exited);
+    return { url, stack, exited, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

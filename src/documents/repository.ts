@@ -1,0 +1,68 @@
+// Document rows. Every query is scoped to tenant AND owner: another user's document simply does not exist.
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { documents } from "../db/schema.ts";
+
+export type DocumentRow = typeof documents.$inferSelect;
+
+export interface Owner {
+  tenantId: string;
+  userId: string;
+}
+
+const owned = (owner: Owner) => and(eq(documents.tenantId, owner.tenantId), eq(documents.userId, owner.userId));
+
+/** R2 key from ids only: the user's file name never reaches the object path. */
+export const objectKey = (owner: Owner, documentId: string) =>
+  `tenants/${owner.tenantId}/users/${owner.userId}/documents/${documentId}.pdf`;
+
+export async function findDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+  const [row] = await db.select().from(documents).where(and(owned(owner), eq(documents.id, id)));
+  return row ?? null;
+}
+
+export async function findDocumentBySha(db: Db, owner: Owner, sha256: string): Promise<DocumentRow | null> {
+  const [row] = await db.select().from(documents).where(and(owned(owner), eq(documents.sha256, sha256)));
+  return row ?? null;
+}
+
+/** Inserts a queued document; null when the same bytes were uploaded concurrently (unique owner + sha256). */
+export async function insertDocument(
+  db: Db,
+  owner: Owner,
+  doc: { id: string; filename: string; sizeBytes: number; sha256: string },
+): Promise<DocumentRow | null> {
+  const [row] = await db
+    .insert(documents)
+    .values({ ...doc, ...owner, r2Key: objectKey(owner, doc.id), status: "queued" })
+    .onConflictDoNothing({ target: [documents.tenantId, documents.userId, documents.sha256] })
+    .returning();
+  return row ?? null;
+}
+
+export interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Newest first; the cursor is the (created_at, id) of the last row seen. */
+export async function listDocuments(db: Db, owner: Owner, limit: number, after?: Cursor): Promise<DocumentRow[]> {
+  const page = after
+    ? or(
+        lt(documents.createdAt, new Date(after.createdAt)),
+        and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)),
+      )
+    : undefined;
+  return db
+    .select()
+    .from(documents)
+    .where(and(owned(owner), page))
+    .orderBy(desc(documents.createdAt), desc(documents.id))
+    .limit(limit);
+}
+
+/** Deletes the row (its chunks go with it, by cascade) and returns it, or null if it is not the owner's. */
+export async function deleteDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+  const [row] = await db.delete(documents).where(and(owned(owner), eq(documents.id, id))).returning();
+  return row ?? null;
+}

@@ -1,0 +1,86 @@
+// Queue consumer: turns one page range of a PDF into embedded chunks, then queues the next range.
+// Splitting the work keeps every invocation far from the CPU and memory limits whatever the page count.
+import { createOpenAI } from "../ai/client.ts";
+import { embedTexts } from "../ai/embeddings.ts";
+import { type Config, getConfig } from "../config.ts";
+import { MAX_PAGES } from "../documents/limits.ts";
+import { findDocument } from "../documents/repository.ts";
+import type { Env } from "../env.ts";
+import { createServices, type Services } from "../services/index.ts";
+import { chunkPages } from "./chunker.ts";
+import { PermanentIngestError } from "./errors.ts";
+import { extractPages, openPdf } from "./extract.ts";
+import type { IngestMessage } from "./messages.ts";
+import { finalize, markFailed, markProcessing, markProgress, rangeAlreadyStored, storeRange } from "./store.ts";
+
+export const PAGES_PER_MESSAGE = 50;
+/** wrangler.toml max_retries + 1: the last attempt marks the document failed before the message goes to the DLQ. */
+export const INGEST_MAX_ATTEMPTS = 5;
+const PROGRESS_EVERY_PAGES = 10;
+
+const log = (fields: Record<string, unknown>) => console.log(JSON.stringify({ msg: "ingest", ...fields }));
+
+async function ingestRange(job: IngestMessage, env: Env, config: Config, services: Services): Promise<void> {
+  const { db } = services;
+  const owner = { tenantId: job.tenantId, userId: job.userId };
+  const doc = await findDocument(db, owner, job.documentId);
+  // Deleted meanwhile, or already finished by an earlier delivery: nothing to do.
+  if (!doc || doc.status === "ready" || (doc.status === "failed" && doc.errorCode !== "ingest_failed")) return;
+  const object = await env.DOCUMENTS.get(doc.r2Key);
+  if (!object) return;
+
+  const pdf = await openPdf(new Uint8Array(await object.arrayBuffer()));
+  try {
+    const total = pdf.numPages;
+    if (total > MAX_PAGES) throw new PermanentIngestError("too_many_pages", `The PDF has ${total} pages; at most ${MAX_PAGES} are accepted`);
+    if (doc.status !== "processing" || doc.pagesTotal !== total) await markProcessing(db, job, total);
+
+    const toPage = Math.min(total, job.fromPage + PAGES_PER_MESSAGE - 1);
+    if (await rangeAlreadyStored(db, job, job.fromPage)) {
+      await markProgress(db, job, toPage);
+    } else {
+      const pages = await extractPages(pdf, job.fromPage, toPage, async (page) => {
+        if (page % PROGRESS_EVERY_PAGES === 0 && page < toPage) await markProgress(db, job, page);
+      });
+      const chunks = chunkPages(pages);
+      const embedded = chunks.length
+        ? await embedTexts(createOpenAI(config), config.EMBEDDING_MODEL, chunks.map((c) => c.text))
+        : { vectors: [], tokens: 0 };
+      await storeRange(db, job, { fromPage: job.fromPage, toPage }, chunks, { ...embedded, model: config.EMBEDDING_MODEL });
+      log({ document_id: job.documentId, from_page: job.fromPage, to_page: toPage, chunks: chunks.length, tokens: embedded.tokens });
+    }
+
+    if (toPage < total) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
+    else log({ document_id: job.documentId, status: await finalize(db, job), pages: total });
+  } finally {
+    await pdf.loadingTask.destroy();
+  }
+}
+
+const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === "23503";
+
+export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env: Env): Promise<void> {
+  const config = getConfig(env);
+  const services = createServices(config);
+  // One message at a time: each holds a whole PDF in memory while it runs.
+  for (const message of batch.messages) {
+    const job = message.body;
+    try {
+      await ingestRange(job, env, config, services);
+      message.ack();
+    } catch (err) {
+      if (err instanceof PermanentIngestError) {
+        await markFailed(services.db, job, err.code, err.message);
+        log({ document_id: job.documentId, status: "failed", error_code: err.code });
+        message.ack();
+      } else if (isForeignKeyViolation(err)) {
+        message.ack(); // the document was deleted while its chunks were being written
+      } else {
+        console.error(JSON.stringify({ msg: "ingest attempt failed", document_id: job.documentId, attempt: message.attempts, error: String(err) }));
+        if (message.attempts >= INGEST_MAX_ATTEMPTS)
+          await markFailed(services.db, job, "ingest_failed", `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`).catch(() => {});
+        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
+      }
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/** Ingestion work item: pages [fromPage, fromPage + PAGES_PER_MESSAGE) of one document. */
+export interface IngestMessage {
+  tenantId: string;
+  userId: string;
+  documentId: string;
+  fromPage: number;
+}

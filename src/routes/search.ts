@@ -1,0 +1,68 @@
+// POST /v1/search — hybrid semantic + keyword search over the caller's ready documents, with page citations.
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { createOpenAI } from "../ai/client.ts";
+import { embedTexts } from "../ai/embeddings.ts";
+import type { AppEnv } from "../env.ts";
+import { ApiError } from "../lib/errors.ts";
+import { requireUser } from "../middleware/auth.ts";
+import { apiRateLimit } from "../middleware/rate-limit.ts";
+import { requireTenant } from "../middleware/tenant.ts";
+import { hybridSearch } from "../search/hybrid.ts";
+import { normalizeText } from "../text/normalize.ts";
+import { usageInsert } from "../usage/record.ts";
+import { authErrors, bearerSecurity, TenantHeader } from "./schemas.ts";
+
+const SearchBody = z
+  .object({
+    query: z.string().min(1).max(2000),
+    top_k: z.number().int().min(1).max(50).default(8),
+    file_ids: z.array(z.uuid()).min(1).max(100).optional().openapi({ description: "Search only these documents" }),
+  })
+  .openapi("SearchRequest");
+
+const SearchHit = z
+  .object({
+    chunk_id: z.uuid(),
+    file_id: z.uuid(),
+    filename: z.string(),
+    page_start: z.number().int(),
+    page_end: z.number().int(),
+    score: z.number().openapi({ description: "Reciprocal-rank fusion score; higher is better" }),
+    text: z.string(),
+  })
+  .openapi("SearchHit");
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/search",
+  tags: ["Search"],
+  summary: "Search your documents",
+  description:
+    "Embeds the query, ranks chunks of your ready documents by cosine similarity and by full-text match, and fuses " +
+    "both rankings by reciprocal rank. Results are ordered by score, then chunk id.",
+  security: bearerSecurity,
+  middleware: [requireTenant, requireUser, apiRateLimit] as const,
+  request: { headers: TenantHeader, body: { required: true, content: { "application/json": { schema: SearchBody } } } },
+  responses: {
+    200: { description: "The best chunks", content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } } },
+    ...authErrors,
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { config, services, tenant, user } = c.var;
+  const body = c.req.valid("json");
+  const text = normalizeText(body.query).replace(/\s+/g, " ");
+  if (!text) throw new ApiError(400, "validation_failed", "query: must contain some text");
+
+  const { vectors, tokens } = await embedTexts(createOpenAI(config), config.EMBEDDING_MODEL, [text]);
+  c.executionCtx.waitUntil(
+    usageInsert(services.db, { tenantId: tenant.id, userId: user.id, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens }).then(() => {}),
+  );
+  const results = await hybridSearch(
+    services.db,
+    { tenantId: tenant.id, userId: user.id, fileIds: body.file_ids },
+    { text, vector: vectors[0]!, topK: body.top_k, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS },
+  );
+  return c.json({ results }, 200);
+};

@@ -1,0 +1,148 @@
+// Builds small PDFs for tests. Pure TypeScript (no Node APIs): runs inside workerd and in Node.
+// Objects are written uncompressed, with a classic xref table whose offsets are exact.
+
+/** Latin-1 string -> bytes: PDF syntax is bytes, and stream data here is built as one char per byte. */
+function latin1(s: string): Uint8Array {
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new Error(`pdf-factory: non-Latin-1 character U+${c.toString(16)} in PDF bytes`);
+    bytes[i] = c;
+  }
+  return bytes;
+}
+
+/**
+ * Serialises objects (objects[i] is object number i + 1, object 1 is the catalog) with header, xref
+ * table and trailer; `trailerExtra` goes into the trailer dictionary.
+ */
+function writePdf(objects: string[], trailerExtra = ""): Uint8Array {
+  // The comment line of high bytes marks the file as binary, as PDF writers do.
+  let out = "%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n";
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  // Each xref entry is exactly 20 bytes: 10-digit offset, space, 5-digit generation, space, n/f, space, LF.
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) out += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R${trailerExtra} >>\nstartxref\n${xref}\n%%EOF\n`;
+  return latin1(out);
+}
+
+const stream = (dict: string, data: string) => `<< ${dict}${dict ? " " : ""}/Length ${data.length} >>\nstream\n${data}\nendstream`;
+
+const HELVETICA = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>";
+const MEDIA_BOX = "[0 0 612 792]";
+
+/** PDF literal string contents: escape delimiters; anything outside printable ASCII becomes '?'. */
+const pdfString = (s: string) => s.replace(/[^\x20-\x7e]/g, "?").replace(/[\\()]/g, "\\$&");
+
+/** Wraps a line at spaces to at most width characters (longer words are cut). */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let current = "";
+  for (let word of line.split(/\s+/).filter(Boolean)) {
+    while (word.length > width) {
+      if (current) out.push(current);
+      out.push(word.slice(0, width));
+      word = word.slice(width);
+      current = "";
+    }
+    if (!current) current = word;
+    else if (current.length + 1 + word.length <= width) current += ` ${word}`;
+    else {
+      out.push(current);
+      current = word;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
+/** Content stream drawing lines top-down in 11 pt Helvetica; a blank input line leaves a blank line. */
+function textContent(text: string): string {
+  const lines = text.split("\n").flatMap((line) => (line.trim() ? wrap(line, 90) : [""]));
+  // Lines past the bottom margin run off the page; pdf.js still extracts them.
+  return `BT\n/F1 11 Tf\n14 TL\n50 742 Td\n${lines.map((l) => `(${pdfString(l)}) Tj T*`).join("\n")}\nET`;
+}
+
+/** Catalog, page tree, one font; the pages' contents are given as object bodies (one per page). */
+function pagesPdf(pageContents: string[], extraObjects: string[] = [], trailerExtra = "", pageResources?: string): Uint8Array {
+  // 1 catalog, 2 pages, 3 font, then per page: page object + content stream; then extras.
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA];
+  const kids: string[] = [];
+  for (const content of pageContents) {
+    const pageNum = objects.length + 1;
+    kids.push(`${pageNum} 0 R`);
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources ${pageResources ?? "<< /Font << /F1 3 0 R >> >>"} /Contents ${pageNum + 1} 0 R >>`,
+    );
+    objects.push(stream("", content));
+  }
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${kids.length} >>`;
+  return writePdf([...objects, ...extraObjects], trailerExtra);
+}
+
+/** One page per string, ASCII text in Helvetica; long lines are wrapped, "\n" starts a new line. */
+export function makeTextPdf(pages: string[]): Uint8Array {
+  if (pages.length === 0) throw new Error("makeTextPdf: at least one page");
+  return pagesPdf(pages.map(textContent));
+}
+
+/** count pages that all show the word "Page", sharing one content stream so 501 pages stay ~60 KB. */
+export function makeBlankPagesPdf(count: number): Uint8Array {
+  if (count < 1) throw new Error("makeBlankPagesPdf: at least one page");
+  // 1 catalog, 2 pages, 3 font, 4 shared content, then the pages.
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA, stream("", "BT /F1 12 Tf 72 720 Td (Page) Tj ET")];
+  const kids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    kids.push(`${objects.length + 1} 0 R`);
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>`);
+  }
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${count} >>`;
+  return writePdf(objects);
+}
+
+/** One page showing only a small uncompressed RGB image: no text at all (a "scanned" document). */
+export function makeImageOnlyPdf(): Uint8Array {
+  const size = 16;
+  let pixels = "";
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) pixels += String.fromCharCode(x * 16, y * 16, ((x + y) * 8) & 0xff);
+  }
+  // Objects 1-3 and the page (4) + content (5) come from pagesPdf; the image is object 6.
+  const image = stream(`/Type /XObject /Subtype /Image /Width ${size} /Height ${size} /ColorSpace /DeviceRGB /BitsPerComponent 8`, pixels);
+  return pagesPdf(["q 200 0 0 200 206 296 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
+}
+
+/**
+ * A one-page PDF behind the standard security handler (RC4 40-bit, revision 2) whose /U entry does
+ * not match the empty user password, so readers must ask for a password: pdf.js rejects with a
+ * PasswordException.
+ */
+export function makeEncryptedPdf(): Uint8Array {
+  const hex = (seed: number) => Array.from({ length: 32 }, (_, i) => ((seed * (i + 7) * 31) & 0xff).toString(16).padStart(2, "0")).join("");
+  const id = "5d1b1b0a3c2e4f60718293a4b5c6d7e8";
+  // Objects 1-3, page 4, content 5 (its bytes would be encrypted; nobody gets that far); /Encrypt is 6.
+  const encrypt = `<< /Filter /Standard /V 1 /R 2 /Length 40 /O <${hex(3)}> /U <${hex(5)}> /P -4 >>`;
+  return pagesPdf([textContent("Secret text")], [encrypt], ` /Encrypt 6 0 R /ID [<${id}> <${id}>]`);
+}
+
+/** A file that starts like a PDF but is not one: "%PDF-1.7" then deterministic junk. */
+export function makeGarbagePdf(size = 2048): Uint8Array {
+  let s = "%PDF-1.7\n";
+  let x = 12345;
+  while (s.length < size) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    s += String.fromCharCode(32 + (x % 95));
+  }
+  return latin1(s);
+}
+
+/** The first n bytes of a file (a copy), as an interrupted upload would leave it. */
+export function truncate(bytes: Uint8Array, n: number): Uint8Array {
+  return bytes.slice(0, Math.max(0, n));
+}
