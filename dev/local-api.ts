@@ -2,10 +2,10 @@
 // tests all run. Resolves once the Worker answers its health check.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createTenant, PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { toDotenv } from "./lib/dotenv.ts";
+import { freePort } from "./lib/http.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 export interface LocalApiOptions {
@@ -32,16 +32,6 @@ export interface LocalApi {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHealth(url: string, exited: Promise<number>): Promise<void> {
   let stopped = false;

@@ -1,6 +1,6 @@
 // Small helpers shared by the local stand-ins (Neon, Upstash, OpenAI).
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 
 /** Listens on host:port (port 0 = any free port) and resolves with the port actually bound. */
 export function listen(server: Server, port = 0, host = "127.0.0.1"): Promise<number> {
@@ -39,4 +39,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+/** A port free right now on 127.0.0.1, for a child process to bind (it may race with others: callers retry). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
