@@ -6,6 +6,7 @@ import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
+import { isOriginAllowed } from "./lib/origins.ts";
 import { provideContext } from "./middleware/context.ts";
 import { errorResponse, notFound, onError, validationHook } from "./middleware/errors.ts";
 import * as requestCode from "./routes/auth/request-code.ts";
@@ -20,6 +21,11 @@ import * as getFile from "./routes/files/get.ts";
 import * as listFiles from "./routes/files/list.ts";
 import * as uploadFile from "./routes/files/upload.ts";
 import * as search from "./routes/search.ts";
+import * as deleteSession from "./routes/chat/delete-session.ts";
+import * as listMessages from "./routes/chat/list-messages.ts";
+import * as listSessions from "./routes/chat/list-sessions.ts";
+import * as chatSocket from "./routes/chat/socket.ts";
+import * as usage from "./routes/usage.ts";
 
 // JSON bodies are small; the upload route enforces its own, larger limit while streaming.
 const limitJsonBody = createMiddleware<AppEnv>((c, next) =>
@@ -36,10 +42,7 @@ export function createApp() {
   app.use(provideContext);
   app.use(
     cors({
-      origin: (origin, c) => {
-        const allowed = (c.var as AppEnv["Variables"]).config.CORS_ORIGINS;
-        return allowed.includes("*") || allowed.includes(origin) ? origin : null;
-      },
+      origin: (origin, c) => (isOriginAllowed((c.var as AppEnv["Variables"]).config, origin) ? origin : null),
       allowHeaders: ["Content-Type", "Authorization", "X-Tenant-ID", "X-Request-Id"],
       exposeHeaders: ["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"],
       maxAge: 600,
@@ -59,6 +62,11 @@ export function createApp() {
   app.openapi(downloadFile.route, downloadFile.handler);
   app.openapi(deleteFile.route, deleteFile.handler);
   app.openapi(search.route, search.handler);
+  app.openapi(chatSocket.route, chatSocket.handler);
+  app.openapi(listSessions.route, listSessions.handler);
+  app.openapi(listMessages.route, listMessages.handler);
+  app.openapi(deleteSession.route, deleteSession.handler);
+  app.openapi(usage.route, usage.handler);
   registerDocs(app);
 
   app.onError(onError);

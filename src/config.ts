@@ -49,6 +49,17 @@ const schema = z
     OPENAI_API_KEY: z.string().min(1),
     EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
     SEARCH_EXACT_SCAN_MAX_CHUNKS: z.coerce.number().int().min(0).default(20_000),
+    CHAT_MODELS: z
+      .string()
+      .default("gpt-4o-mini,gpt-4o")
+      .transform((v) => v.split(",").map((m) => m.trim()).filter(Boolean))
+      .refine((models) => models.length > 0, "must name at least one model"),
+    CHAT_DEFAULT_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    CHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    CHAT_HISTORY_TOKENS: z.coerce.number().int().min(0).max(100_000).default(2_000),
+    CHAT_SOURCES: z.coerce.number().int().min(1).max(20).default(6),
+    DAILY_TOKEN_BUDGET_PER_USER: z.coerce.number().int().min(0).default(500_000),
+    DAILY_TOKEN_BUDGET_PER_TENANT: z.coerce.number().int().min(0).default(20_000_000),
   })
   .superRefine((c, ctx) => {
     // The dev-only login shortcut and the local proxies can never be carried by a production configuration.
@@ -58,6 +69,8 @@ const schema = z
       ctx.addIssue({ code: "custom", path: ["NEON_LOCAL_PROXY"], message: "is only allowed when ENVIRONMENT=development" });
     if (c.ENVIRONMENT === "production" && c.MAIL_PROVIDER === "console")
       ctx.addIssue({ code: "custom", path: ["MAIL_PROVIDER"], message: 'must be a real provider ("resend") in production' });
+    if (!c.CHAT_MODELS.includes(c.CHAT_DEFAULT_MODEL))
+      ctx.addIssue({ code: "custom", path: ["CHAT_DEFAULT_MODEL"], message: "must be one of CHAT_MODELS" });
     if (c.MAIL_PROVIDER === "resend" && !c.RESEND_API_KEY)
       ctx.addIssue({ code: "custom", path: ["RESEND_API_KEY"], message: "is required when MAIL_PROVIDER=resend" });
   });

@@ -6,6 +6,7 @@ import type { Services } from "./services/index.ts";
 export interface Env {
   DOCUMENTS: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
+  CHAT_SESSIONS: DurableObjectNamespace<import("./chat/session-object.ts").ChatSession>;
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   NEON_LOCAL_PROXY?: string;
@@ -28,6 +29,13 @@ export interface Env {
   OPENAI_API_KEY?: string;
   EMBEDDING_MODEL?: string;
   SEARCH_EXACT_SCAN_MAX_CHUNKS?: string;
+  CHAT_MODELS?: string;
+  CHAT_DEFAULT_MODEL?: string;
+  CHAT_TIMEOUT_MS?: string;
+  CHAT_HISTORY_TOKENS?: string;
+  CHAT_SOURCES?: string;
+  DAILY_TOKEN_BUDGET_PER_USER?: string;
+  DAILY_TOKEN_BUDGET_PER_TENANT?: string;
 }
 
 export interface Tenant {

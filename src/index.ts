@@ -5,6 +5,8 @@ import { handleIngestBatch } from "./ingest/consumer.ts";
 
 import type { IngestMessage } from "./ingest/messages.ts";
 
+export { ChatSession } from "./chat/session-object.ts";
+
 const app = createApp();
 
 const worker: ExportedHandler<Env, IngestMessage> = {

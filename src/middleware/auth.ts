@@ -1,21 +1,24 @@
 // Bearer-token authentication; the token must belong to the tenant named by X-Tenant-ID.
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { verifyAccessToken } from "../auth/tokens.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv, AuthUser } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 
 const unauthorized = (message: string) =>
   new ApiError(401, "unauthorized", message, { "WWW-Authenticate": 'Bearer realm="docuchat"' });
 
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  const header = c.req.header("Authorization");
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  if (!match) throw unauthorized("An 'Authorization: Bearer <token>' header is required");
-  const user = await verifyAccessToken(c.var.config, match[1]!).catch(() => {
+/** Verifies a token for the current tenant: 401 when missing or invalid, 403 when issued for another tenant. */
+export async function authenticate(c: Context<AppEnv>, token: string | undefined): Promise<AuthUser> {
+  if (!token) throw unauthorized("An 'Authorization: Bearer <token>' header is required");
+  const user = await verifyAccessToken(c.var.config, token).catch(() => {
     throw unauthorized("The access token is invalid or expired");
   });
-  if (user.tenantId !== c.var.tenant.id)
-    throw new ApiError(403, "tenant_mismatch", "The access token was issued for another tenant");
-  c.set("user", user);
+  if (user.tenantId !== c.var.tenant.id) throw new ApiError(403, "tenant_mismatch", "The access token was issued for another tenant");
+  return user;
+}
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("user", await authenticate(c, c.req.header("Authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1]));
   await next();
 });

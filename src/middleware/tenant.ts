@@ -1,6 +1,7 @@
 // Resolves X-Tenant-ID to an active tenant. Lookups are cached per isolate for a short time,
 // so a newly disabled tenant is refused within TENANT_CACHE_MS everywhere.
 import { eq } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { tenants } from "../db/schema.ts";
 import type { AppEnv, Tenant } from "../env.ts";
@@ -12,8 +13,8 @@ const TENANT_CACHE_MS = 30_000;
 
 const cache = new Map<string, { tenant: Tenant | null; expires: number }>();
 
-export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
-  const id = c.req.header(TENANT_HEADER);
+/** The active tenant named `id`, or the error every tenant-scoped route answers with. */
+export async function resolveTenant(c: Context<AppEnv>, id: string | undefined): Promise<Tenant> {
   if (!id) throw new ApiError(400, "tenant_required", `The ${TENANT_HEADER} header is required`);
   if (!TENANT_ID_PATTERN.test(id))
     throw new ApiError(400, "invalid_tenant_id", `${TENANT_HEADER} must be 1-63 lowercase letters, digits, '-' or '_'`);
@@ -29,6 +30,10 @@ export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
   }
   // Unknown and disabled tenants look the same from outside.
   if (!entry.tenant) throw new ApiError(404, "tenant_not_found", `Tenant '${id}' does not exist or is disabled`);
-  c.set("tenant", entry.tenant);
+  return entry.tenant;
+}
+
+export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("tenant", await resolveTenant(c, c.req.header(TENANT_HEADER)));
   await next();
 });

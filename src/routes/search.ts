@@ -5,12 +5,13 @@ import { embedTexts } from "../ai/embeddings.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 import { requireUser } from "../middleware/auth.ts";
+import { requireQuota } from "../middleware/quota.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { hybridSearch } from "../search/hybrid.ts";
 import { normalizeText } from "../text/normalize.ts";
 import { usageInsert } from "../usage/record.ts";
-import { authErrors, bearerSecurity, TenantHeader } from "./schemas.ts";
+import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "./schemas.ts";
 
 const SearchBody = z
   .object({
@@ -41,11 +42,12 @@ export const route = createRoute({
     "Embeds the query, ranks chunks of your ready documents by cosine similarity and by full-text match, and fuses " +
     "both rankings by reciprocal rank. Results are ordered by score, then chunk id.",
   security: bearerSecurity,
-  middleware: [requireTenant, requireUser, apiRateLimit] as const,
+  middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
   request: { headers: TenantHeader, body: { required: true, content: { "application/json": { schema: SearchBody } } } },
   responses: {
     200: { description: "The best chunks", content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } } },
     ...authErrors,
+    429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
   },
 });
 

@@ -9,6 +9,7 @@ import { deleteDocument, findDocumentBySha, insertDocument, objectKey } from "..
 import type { AppEnv } from "../../env.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
+import { requireQuota } from "../../middleware/quota.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
 import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
@@ -33,7 +34,7 @@ export const route = createRoute({
     "Answers 202 at once and ingests in the background: poll GET /v1/files/{id} for progress. " +
     "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate.",
   security: bearerSecurity,
-  middleware: [requireTenant, requireUser, apiRateLimit, requireMultipart, limitUpload] as const,
+  middleware: [requireTenant, requireUser, apiRateLimit, requireQuota, requireMultipart, limitUpload] as const,
   request: {
     headers: TenantHeader,
     body: {
@@ -50,6 +51,7 @@ export const route = createRoute({
     200: { description: "The same bytes were uploaded before: the existing document", content: { "application/json": { schema: DocumentSchema } } },
     ...authErrors,
     413: errorResponse("The file is over 25 MiB (file_too_large)"),
+    429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
     415: errorResponse("Not a PDF (unsupported_media_type)"),
     503: errorResponse("The ingestion queue is unavailable (queue_unavailable); nothing was stored"),
   },

@@ -1,0 +1,153 @@
+// One answer: quota → retrieval → prompt → streamed completion → persisted messages and usage.
+// Every outcome (done, cancelled, upstream failure) persists what exists, so nothing is lost.
+import OpenAI from "openai";
+import { createOpenAI } from "../ai/client.ts";
+import { embedTexts } from "../ai/embeddings.ts";
+import type { Config } from "../config.ts";
+import type { Owner } from "../documents/repository.ts";
+import { countTokens } from "../ingest/chunker.ts";
+import { hybridSearch } from "../search/hybrid.ts";
+import type { Services } from "../services/index.ts";
+import { normalizeText } from "../text/normalize.ts";
+import { quotaMessage, quotaState } from "../usage/quota.ts";
+import { usageInsert } from "../usage/record.ts";
+import { buildMessages, trimHistory } from "./prompt.ts";
+import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
+import { appendMessage, recentTurns } from "./repository.ts";
+
+export interface Question {
+  content: string;
+  fileIds?: string[];
+  model?: string;
+}
+
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  constructor(code: ErrorCode, message: string, retryable: boolean) {
+    super(message);
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+/** How an upstream failure looks to the client. */
+function classifyUpstream(err: unknown, timedOut: boolean): ChatError {
+  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError)
+    return new ChatError("upstream_timeout", "The model did not answer in time", true);
+  if (err instanceof OpenAI.APIError && err.status === 429) return new ChatError("upstream_rate_limited", "The model is rate limited; try again shortly", true);
+  if (err instanceof OpenAI.APIError && (err.status ?? 0) >= 500) return new ChatError("upstream_error", `The model failed (${err.status})`, true);
+  if (err instanceof OpenAI.APIError && err.status) return new ChatError("upstream_rejected", `The model refused the request (${err.status})`, false);
+  return new ChatError("upstream_interrupted", "The answer stream broke off", true);
+}
+
+export interface AnswerContext {
+  config: Config;
+  services: Services;
+  owner: Owner;
+  sessionId: string;
+  emit: (frame: ServerFrame) => void;
+  signal: AbortSignal;
+}
+
+export async function answer(ctx: AnswerContext, question: Question): Promise<void> {
+  const { config, services, owner, sessionId, emit, signal } = ctx;
+  const { db } = services;
+  const model = question.model ?? config.CHAT_DEFAULT_MODEL;
+  if (!config.CHAT_MODELS.includes(model))
+    throw new ChatError("model_not_allowed", `Model '${model}' is not available; use one of: ${config.CHAT_MODELS.join(", ")}`, false);
+  const quota = await quotaState(db, config, owner);
+  if (quota.exceeded) throw new ChatError("quota_exceeded", quotaMessage(quota), false);
+
+  const history = trimHistory(await recentTurns(db, owner, sessionId, 20), config.CHAT_HISTORY_TOKENS);
+  await appendMessage(db, owner, sessionId, { role: "user", content: question.content });
+
+  // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
+  const openai = createOpenAI(config);
+  const queryText = normalizeText(question.content).replace(/\s+/g, " ");
+  const embedded = await embedTexts(openai, config.EMBEDDING_MODEL, [queryText]);
+  await usageInsert(db, { ...owner, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: embedded.tokens });
+  const hits = await hybridSearch(
+    db,
+    { ...owner, fileIds: question.fileIds },
+    { text: queryText, vector: embedded.vectors[0]!, topK: config.CHAT_SOURCES, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS },
+  );
+  const citations: Citation[] = hits.map((h, i) => ({
+    n: i + 1,
+    file_id: h.file_id,
+    filename: h.filename,
+    page_start: h.page_start,
+    page_end: h.page_end,
+    chunk_id: h.chunk_id,
+    score: h.score,
+  }));
+  emit({ type: "citations", citations });
+
+  const messages = buildMessages(hits.map((h, i) => ({ n: i + 1, text: h.text })), history, question.content);
+  let content = "";
+  let usage: Usage | null = null;
+  let timedOut = false;
+  // Aborted by the client's cancel (signal) or by our timeout.
+  const upstream = new AbortController();
+  const timer = setTimeout(() => {
+    timedOut = true;
+    upstream.abort();
+  }, config.CHAT_TIMEOUT_MS);
+  const onCancel = () => upstream.abort();
+  signal.addEventListener("abort", onCancel);
+
+  const finish = async (status: "complete" | "incomplete") => {
+    // Without a usage report (cancel, failure) the tokens are counted here, as the model would have.
+    const final = usage ?? estimateUsage(messages, content);
+    const messageId = await appendMessage(db, owner, sessionId, {
+      role: "assistant",
+      content,
+      status,
+      citations,
+      model,
+      promptTokens: final.prompt_tokens,
+      completionTokens: final.completion_tokens,
+    });
+    await usageInsert(db, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
+    return { messageId, usage: final };
+  };
+
+  try {
+    const stream = await openai.chat.completions.create(
+      { model, messages, stream: true, stream_options: { include_usage: true } },
+      { signal: upstream.signal, maxRetries: 1, timeout: config.CHAT_TIMEOUT_MS },
+    );
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) {
+        content += delta;
+        emit({ type: "delta", content: delta });
+      }
+      if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens, total_tokens: chunk.usage.total_tokens };
+    }
+  } catch (err) {
+    if (signal.aborted) {
+      const done = await finish("incomplete");
+      emit({ type: "done", message_id: done.messageId, status: "cancelled", usage: done.usage });
+      return;
+    }
+    await finish("incomplete");
+    throw classifyUpstream(err, timedOut);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onCancel);
+  }
+  if (signal.aborted) {
+    const done = await finish("incomplete");
+    emit({ type: "done", message_id: done.messageId, status: "cancelled", usage: done.usage });
+    return;
+  }
+  const done = await finish("complete");
+  emit({ type: "done", message_id: done.messageId, status: "complete", usage: done.usage });
+}
+
+function estimateUsage(messages: Array<{ content?: unknown }>, completion: string): Usage {
+  const prompt = messages.reduce((n, m) => n + countTokens(typeof m.content === "string" ? m.content : "") + 4, 0);
+  const completionTokens = completion ? countTokens(completion) : 0;
+  return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
+}

@@ -1,0 +1,31 @@
+// Daily token budgets (rolling 24 hours) per user and per tenant, checked before any model call.
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { Owner } from "../documents/repository.ts";
+
+export interface QuotaState {
+  user: { used: number; limit: number };
+  tenant: { used: number; limit: number };
+  exceeded: "user" | "tenant" | null;
+}
+
+export async function quotaState(db: Db, config: Config, owner: Owner): Promise<QuotaState> {
+  const [row] = await db.$client.query(
+    `select coalesce(sum(prompt_tokens + completion_tokens + embedding_tokens) filter (where user_id = $2), 0)::int as user_tokens,
+            coalesce(sum(prompt_tokens + completion_tokens + embedding_tokens), 0)::int as tenant_tokens
+     from usage_events where tenant_id = $1 and created_at > now() - interval '24 hours'`,
+    [owner.tenantId, owner.userId],
+  );
+  const { user_tokens: userUsed, tenant_tokens: tenantUsed } = row as { user_tokens: number; tenant_tokens: number };
+  const userLimit = config.DAILY_TOKEN_BUDGET_PER_USER;
+  const tenantLimit = config.DAILY_TOKEN_BUDGET_PER_TENANT;
+  // A limit of 0 means no limit.
+  const exceeded = userLimit > 0 && userUsed >= userLimit ? "user" : tenantLimit > 0 && tenantUsed >= tenantLimit ? "tenant" : null;
+  return { user: { used: userUsed, limit: userLimit }, tenant: { used: tenantUsed, limit: tenantLimit }, exceeded };
+}
+
+export function quotaMessage(state: QuotaState): string {
+  const who = state.exceeded === "tenant" ? "Your organisation's" : "Your";
+  const budget = state.exceeded === "tenant" ? state.tenant : state.user;
+  return `${who} daily token budget is used up (${budget.used} of ${budget.limit} tokens in the last 24 hours)`;
+}

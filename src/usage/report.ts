@@ -1,0 +1,44 @@
+// Usage totals for GET /v1/usage: the last 24 hours and the last 7 days, with a per-model breakdown.
+import type { Db } from "../db/client.ts";
+import type { Owner } from "../documents/repository.ts";
+
+export interface Totals {
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  embedding_tokens: number;
+  total_tokens: number;
+}
+
+export interface WindowReport extends Totals {
+  by_model: Record<string, Totals>;
+}
+
+const empty = (): Totals => ({ requests: 0, prompt_tokens: 0, completion_tokens: 0, embedding_tokens: 0, total_tokens: 0 });
+
+function add(into: Totals, row: { requests: number; prompt: number; completion: number; embedding: number }) {
+  into.requests += row.requests;
+  into.prompt_tokens += row.prompt;
+  into.completion_tokens += row.completion;
+  into.embedding_tokens += row.embedding;
+  into.total_tokens += row.prompt + row.completion + row.embedding;
+}
+
+export async function usageReport(db: Db, owner: Owner): Promise<{ last_24h: WindowReport; last_7d: WindowReport }> {
+  const rows = (await db.$client.query(
+    `select w.name as window, e.model, count(*)::int as requests, sum(e.prompt_tokens)::int as prompt,
+            sum(e.completion_tokens)::int as completion, sum(e.embedding_tokens)::int as embedding
+     from usage_events e
+     join (values ('last_24h', interval '24 hours'), ('last_7d', interval '7 days')) as w(name, span) on e.created_at > now() - w.span
+     where e.tenant_id = $1 and e.user_id = $2 and e.created_at > now() - interval '7 days'
+     group by w.name, e.model`,
+    [owner.tenantId, owner.userId],
+  )) as Array<{ window: "last_24h" | "last_7d"; model: string; requests: number; prompt: number; completion: number; embedding: number }>;
+  const report = { last_24h: { ...empty(), by_model: {} }, last_7d: { ...empty(), by_model: {} } } as { last_24h: WindowReport; last_7d: WindowReport };
+  for (const row of rows) {
+    const window = report[row.window];
+    add(window, row);
+    add((window.by_model[row.model] ??= empty()), row);
+  }
+  return report;
+}
