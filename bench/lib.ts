@@ -12,6 +12,8 @@ export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>): Promis
     env: { REDIS_URL: process.env.REDIS_URL },
     // Benchmarks measure the pipeline, not the limiter.
     vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m" },
+    // DOCUCHAT_VERBOSE=1 shows the Worker's own log (wrangler dev) while the benchmark runs.
+    inheritOutput: process.env.DOCUCHAT_VERBOSE === "1",
   });
   try {
     return await fn(api);

@@ -35,7 +35,9 @@ export async function startNeonStandIn(opts: {
   const backend = await startBackend({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, log });
 
   // /sql runs on a small pg pool; a PGlite backend serialises everything anyway.
-  const pool = new pg.Pool({ connectionString: backend.postgresUrl, max: 10, idleTimeoutMillis: 10_000 });
+  // PGlite is one session: its multiplexer keeps transactions apart but can interleave the extended-protocol
+  // messages of concurrent connections ("unnamed prepared statement does not exist"), so /sql queues on one.
+  const pool = new pg.Pool({ connectionString: backend.postgresUrl, max: backend.kind === "pglite" ? 1 : 10, idleTimeoutMillis: 10_000 });
   pool.on("error", (err) => log(`neon: idle pool client error: ${err.message}`));
   const bridge = createWsBridge(backend, log);
   const handleSql = createSqlHandler(pool, log);

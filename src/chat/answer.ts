@@ -65,7 +65,10 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
   // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
   const openai = createOpenAI(config);
   const queryText = normalizeText(question.content).replace(/\s+/g, " ");
-  const embedded = await embedTexts(openai, config.EMBEDDING_MODEL, [queryText]);
+  // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
+  const embedded = await embedTexts(openai, config.EMBEDDING_MODEL, [queryText]).catch((err: unknown) => {
+    throw classifyUpstream(err, false);
+  });
   await usageInsert(db, { ...owner, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: embedded.tokens });
   const hits = await hybridSearch(
     db,
@@ -95,10 +98,14 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
   }, config.CHAT_TIMEOUT_MS);
   const onCancel = () => upstream.abort();
   signal.addEventListener("abort", onCancel);
+  // A cancel that came during retrieval already fired its abort event: do not call the model at all.
+  if (signal.aborted) upstream.abort();
 
   const finish = async (status: "complete" | "incomplete") => {
     // Without a usage report (cancel, failure) the tokens are counted here, as the model would have.
     const final = usage ?? estimateUsage(messages, content);
+    // Usage first: the tokens are spent even when the session was deleted meanwhile (its messages cannot be stored).
+    await usageInsert(db, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
     const messageId = await appendMessage(db, owner, sessionId, {
       role: "assistant",
       content,
@@ -108,7 +115,6 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
       promptTokens: final.prompt_tokens,
       completionTokens: final.completion_tokens,
     });
-    await usageInsert(db, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
     return { messageId, usage: final };
   };
 

@@ -45,8 +45,9 @@ Omit \`session_id\` to start a new session; pass it to reconnect to one of yours
   },
 });
 
-function tokenFromProtocols(header: string | undefined): string | undefined {
-  const protocols = header?.split(",").map((p) => p.trim()) ?? [];
+const offeredProtocols = (header: string | undefined) => header?.split(",").map((p) => p.trim()) ?? [];
+
+function tokenFromProtocols(protocols: string[]): string | undefined {
   return protocols.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length);
 }
 
@@ -59,7 +60,8 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const query = c.req.valid("query");
   const tenant = await resolveTenant(c, query.tenant ?? c.req.header(TENANT_HEADER));
   c.set("tenant", tenant);
-  const protocolToken = tokenFromProtocols(c.req.header("Sec-WebSocket-Protocol"));
+  const protocols = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));
+  const protocolToken = tokenFromProtocols(protocols);
   const user = await authenticate(c, query.token ?? protocolToken);
 
   const owner = { tenantId: tenant.id, userId: user.id };
@@ -70,8 +72,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const identity: SocketIdentity = { ...owner, sessionId: session.id };
   const headers = new Headers(c.req.raw.headers);
   headers.set(IDENTITY_HEADER, JSON.stringify(identity));
-  // A browser that offered subprotocols only accepts the socket if one is echoed back.
-  if (protocolToken) headers.set("X-DocuChat-Protocol", SUBPROTOCOL);
+  // A browser that offered subprotocols only accepts the socket if one of them is echoed back (and never one it
+  // did not offer). Only we say which: a client's own X-DocuChat-Protocol header is dropped.
+  headers.delete("X-DocuChat-Protocol");
+  if (protocols.includes(SUBPROTOCOL)) headers.set("X-DocuChat-Protocol", SUBPROTOCOL);
   const stub = c.env.CHAT_SESSIONS.get(c.env.CHAT_SESSIONS.idFromName(session.id));
   const upgraded = await stub.fetch(new Request(c.req.raw.url, { headers }));
   // Re-wrapped so the middleware can still add its headers (a fetched response's headers are immutable).
