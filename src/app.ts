@@ -8,6 +8,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
 import { isOriginAllowed } from "./lib/origins.ts";
 import { provideContext } from "./middleware/context.ts";
+import { observeRequests } from "./middleware/observe.ts";
 import { errorResponse, notFound, onError, validationHook } from "./middleware/errors.ts";
 import * as requestCode from "./routes/auth/request-code.ts";
 import * as verifyCode from "./routes/auth/verify-code.ts";
@@ -39,6 +40,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(observeRequests);
   app.use(provideContext);
   app.use(
     cors({

@@ -4,6 +4,7 @@ import type { IngestMessage } from "./ingest/messages.ts";
 import type { Services } from "./services/index.ts";
 
 export interface Env {
+  ANALYTICS?: AnalyticsEngineDataset;
   DOCUMENTS: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   CHAT_SESSIONS: DurableObjectNamespace<import("./chat/session-object.ts").ChatSession>;

@@ -6,6 +6,7 @@ import { type Config, getConfig } from "../config.ts";
 import { MAX_PAGES } from "../documents/limits.ts";
 import { findDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
+import { recordIngest } from "../observability/events.ts";
 import { createServices, type Services } from "../services/index.ts";
 import { chunkPages } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
@@ -18,9 +19,8 @@ export const PAGES_PER_MESSAGE = 50;
 export const INGEST_MAX_ATTEMPTS = 5;
 const PROGRESS_EVERY_PAGES = 10;
 
-const log = (fields: Record<string, unknown>) => console.log(JSON.stringify({ msg: "ingest", ...fields }));
-
 async function ingestRange(job: IngestMessage, env: Env, config: Config, services: Services): Promise<void> {
+  const started = performance.now();
   const { db } = services;
   const owner = { tenantId: job.tenantId, userId: job.userId };
   const doc = await findDocument(db, owner, job.documentId);
@@ -36,6 +36,8 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
     if (doc.status !== "processing" || doc.pagesTotal !== total) await markProcessing(db, job, total);
 
     const toPage = Math.min(total, job.fromPage + PAGES_PER_MESSAGE - 1);
+    let chunkCount = 0;
+    let embeddingTokens = 0;
     if (await rangeAlreadyStored(db, job, job.fromPage)) {
       await markProgress(db, job, toPage);
     } else {
@@ -47,11 +49,25 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
         ? await embedTexts(createOpenAI(config), config.EMBEDDING_MODEL, chunks.map((c) => c.text))
         : { vectors: [], tokens: 0 };
       await storeRange(db, job, { fromPage: job.fromPage, toPage }, chunks, { ...embedded, model: config.EMBEDDING_MODEL });
-      log({ document_id: job.documentId, from_page: job.fromPage, to_page: toPage, chunks: chunks.length, tokens: embedded.tokens });
+      chunkCount = chunks.length;
+      embeddingTokens = embedded.tokens;
     }
 
-    if (toPage < total) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
-    else log({ document_id: job.documentId, status: await finalize(db, job), pages: total });
+    const last = toPage >= total;
+    if (!last) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
+    const status = last ? await finalize(db, job) : "range_done";
+    recordIngest(env, {
+      tenant: job.tenantId,
+      documentId: job.documentId,
+      fromPage: job.fromPage,
+      toPage,
+      status,
+      errorCode: status === "failed" ? "no_text" : null,
+      durationMs: Math.round(performance.now() - started),
+      pages: toPage - job.fromPage + 1,
+      chunks: chunkCount,
+      embeddingTokens,
+    });
   } finally {
     await pdf.loadingTask.destroy();
   }
@@ -71,7 +87,7 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
     } catch (err) {
       if (err instanceof PermanentIngestError) {
         await markFailed(services.db, job, err.code, err.message);
-        log({ document_id: job.documentId, status: "failed", error_code: err.code });
+        recordIngest(env, { tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: err.code, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0 });
         message.ack();
       } else if (isForeignKeyViolation(err)) {
         message.ack(); // the document was deleted while its chunks were being written

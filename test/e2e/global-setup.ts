@@ -1,0 +1,28 @@
+// End-to-end: the local stack and `wrangler dev` exactly as `npm run dev` runs them (in memory, free ports).
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startLocalApi } from "../../dev/local-api.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    apiUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stateDir = mkdtempSync(join(tmpdir(), "docuchat-e2e-"));
+  const api = await startLocalApi({
+    stateDir,
+    env: { REDIS_URL: process.env.REDIS_URL },
+    vars: { JWT_SECRET: randomBytes(32).toString("base64url") },
+    inheritOutput: process.env.DOCUCHAT_VERBOSE === "1",
+  });
+  project.provide("apiUrl", api.url);
+  return async () => {
+    await api.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+}
