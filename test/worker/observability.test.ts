@@ -1,0 +1,88 @@
+// Operators' view: one Analytics Engine data point and one JSON log line per request and per ingestion job.
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index.ts";
+import type { IngestMessage } from "../../src/ingest/messages.ts";
+import { json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
+import { sql } from "../support/db.ts";
+import { makeTextPdf } from "../support/pdf-factory.ts";
+
+/** The real Worker with an Analytics Engine binding that keeps what is written to it. */
+function recordingEnv() {
+  const points: AnalyticsEngineDataPoint[] = [];
+  return { points, env: { ...env, ANALYTICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } } as never };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("per request", () => {
+  it("writes a data point with the route pattern, method, status, latency and tenant, and one JSON log line", async () => {
+    const logs: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
+    const { token } = await login();
+    const { points, env: recording } = recordingEnv();
+    const ctx = createExecutionContext();
+    const res = await worker.fetch!(
+      new Request(`http://docuchat.test/v1/files/${crypto.randomUUID()}`, {
+        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+      }) as never,
+      recording,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(404);
+
+    const point = points.find((p) => p.blobs?.[0] === "request")!;
+    expect(point.blobs).toEqual(["request", "/v1/files/:id", "GET", "acme"]);
+    expect(point.indexes).toEqual(["acme"]);
+    expect(point.doubles![0]).toBe(404);
+    expect(point.doubles![1]).toBeGreaterThanOrEqual(0);
+
+    const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "request" && l.route === "/v1/files/:id");
+    expect(line).toMatchObject({ level: "info", method: "GET", status: 404, tenant: "acme", request_id: res.headers.get("X-Request-Id") });
+  });
+
+  it("labels unknown paths as unmatched, without a tenant", async () => {
+    const { points, env: recording } = recordingEnv();
+    const ctx = createExecutionContext();
+    await worker.fetch!(new Request("http://docuchat.test/nope/123") as never, recording, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(points[0]!.blobs).toEqual(["request", "unmatched", "GET", ""]);
+  });
+});
+
+describe("per ingestion job", () => {
+  it("writes a data point per page range and a final ready point with pages, chunks and tokens", async () => {
+    const { token, user } = await login();
+    const pages = Array.from({ length: 60 }, (_, i) => `Page ${i + 1} explains observability of queues and workers.`);
+    const created = await json(await upload(token, makeTextPdf(pages), "sixty.pdf"));
+    expect((await waitForIngestion(token, created.id)).doc.status).toBe("ready");
+
+    // Ingest it again through the consumer, this time with a recording binding: ranges 1-50 and 51-60.
+    await sql().query("delete from chunks where document_id = $1", [created.id]);
+    await sql().query("update documents set status = 'queued', pages_done = 0 where id = $1", [created.id]);
+    const { points, env: recording } = recordingEnv();
+    for (const fromPage of [1, 51]) {
+      const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
+        { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage } },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue!(batch, recording, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+    }
+    const ingest = points.filter((p) => p.blobs?.[0] === "ingest");
+    expect(ingest.map((p) => p.blobs)).toEqual([
+      ["ingest", "range_done", "", "acme"],
+      ["ingest", "ready", "", "acme"],
+    ]);
+    const [first, last] = ingest as [AnalyticsEngineDataPoint, AnalyticsEngineDataPoint];
+    expect(first.doubles![1]).toBe(50); // pages
+    expect(last.doubles![1]).toBe(10);
+    for (const p of ingest) {
+      expect(p.doubles![0]).toBeGreaterThanOrEqual(0); // duration
+      expect(p.doubles![2]).toBeGreaterThan(0); // chunks
+      expect(p.doubles![3]).toBeGreaterThan(0); // embedding tokens
+    }
+  });
+});
