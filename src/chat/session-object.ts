@@ -5,6 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config.ts";
 import type { Env } from "../env.ts";
+import { recordChat } from "../observability/events.ts";
 import { createServices } from "../services/index.ts";
 import { answer, ChatError } from "./answer.ts";
 import { ClientFrame, MAX_FRAME_BYTES, type ServerFrame } from "./protocol.ts";
@@ -81,6 +82,15 @@ export class ChatSession extends DurableObject<Env> {
     const controller = new AbortController();
     this.inflight = controller;
     const config = getConfig(this.env);
+    // What operators see of this answer, read off the frames it produces.
+    const started = performance.now();
+    const outcome = { firstDeltaMs: null as number | null, sources: 0, done: null as Extract<ServerFrame, { type: "done" }> | null, errorCode: null as string | null };
+    const emit = (f: ServerFrame) => {
+      if (f.type === "delta" && outcome.firstDeltaMs === null) outcome.firstDeltaMs = Math.round(performance.now() - started);
+      if (f.type === "citations") outcome.sources = f.citations.length;
+      if (f.type === "done") outcome.done = f;
+      this.broadcast(f);
+    };
     try {
       await answer(
         {
@@ -88,12 +98,13 @@ export class ChatSession extends DurableObject<Env> {
           services: createServices(config),
           owner: { tenantId: identity.tenantId, userId: identity.userId },
           sessionId: identity.sessionId,
-          emit: (f) => this.broadcast(f),
+          emit,
           signal: controller.signal,
         },
         { content: frame.content, fileIds: frame.file_ids, model: frame.model },
       );
     } catch (err) {
+      outcome.errorCode = err instanceof ChatError ? err.code : "internal_error";
       if (err instanceof ChatError) this.broadcast({ type: "error", code: err.code, message: err.message, retryable: err.retryable });
       else {
         console.error(JSON.stringify({ level: "error", msg: "chat answer failed", session_id: identity.sessionId, error: String(err) }));
@@ -101,6 +112,19 @@ export class ChatSession extends DurableObject<Env> {
       }
     } finally {
       this.inflight = null;
+      recordChat(this.env, {
+        tenant: identity.tenantId,
+        sessionId: identity.sessionId,
+        messageId: outcome.done?.message_id ?? null,
+        status: outcome.done?.status ?? "failed",
+        errorCode: outcome.errorCode,
+        model: frame.model ?? config.CHAT_DEFAULT_MODEL,
+        firstDeltaMs: outcome.firstDeltaMs,
+        durationMs: Math.round(performance.now() - started),
+        promptTokens: outcome.done?.usage.prompt_tokens ?? 0,
+        completionTokens: outcome.done?.usage.completion_tokens ?? 0,
+        sources: outcome.sources,
+      });
     }
   }
 

@@ -8,6 +8,7 @@ import worker from "../../src/index.ts";
 import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
 import {
   ChatClient,
+  eventually,
   type FaultSpec,
   faultUsedUp,
   injectFault,
@@ -228,14 +229,10 @@ describe("busy and cancel", () => {
     chat.message(question(m));
     await chat.next("citations");
     chat.close();
-    const messages = await (async () => {
-      for (let i = 0; i < 50; i++) {
-        const { messages } = await sessionMessages(owner.token, chat.sessionId);
-        if (messages.length === 2) return messages;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error("the answer was never stored");
-    })();
+    const messages = await eventually(async () => {
+      const { messages } = await sessionMessages(owner.token, chat.sessionId);
+      return messages.length === 2 ? messages : undefined;
+    }, 5_000, "the stored answer");
     expect(messages[1]).toMatchObject({ role: "assistant", status: "complete" });
     expect(messages[1]!.content).toContain("nine in the morning");
   });
@@ -334,7 +331,7 @@ describe("quotas", () => {
   it("refuses chat (error frame) and search and upload (429) once the user's daily budget is spent", async () => {
     const u = await login();
     const { limit } = (await usageReport(u.token)).daily_budget.user;
-    expect(limit).toBe(500_000);
+    expect(limit).toBeGreaterThan(1);
 
     // Spent a day and an hour ago: outside the rolling window, it does not count.
     await spend(u.user.id, limit, "25 hours");
@@ -348,7 +345,7 @@ describe("quotas", () => {
     const chat = await ChatClient.open({ token: u.token });
     const a = await chat.ask("When does the ferry leave?");
     expect(a.error).toMatchObject({ code: "quota_exceeded", retryable: false });
-    expect(a.error!.message).toMatch(/^Your daily token budget is used up \(\d+ of 500000 tokens/);
+    expect(a.error!.message).toMatch(new RegExp(`^Your daily token budget is used up \\(\\d+ of ${limit} tokens`));
     expect(a.citations).toBeNull();
     expect((await sessionMessages(u.token, chat.sessionId)).messages).toEqual([]);
     await chat.ping();

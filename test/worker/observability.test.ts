@@ -1,10 +1,11 @@
 // Operators' view: one Analytics Engine data point and one JSON log line per request and per ingestion job.
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
+import { ChatClient } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
 
@@ -84,5 +85,31 @@ describe("per ingestion job", () => {
       expect(p.doubles![2]).toBeGreaterThan(0); // chunks
       expect(p.doubles![3]).toBeGreaterThan(0); // embedding tokens
     }
+  });
+});
+
+describe("per chat answer", () => {
+  it("writes a data point with status, model, first-delta time, duration, tokens and sources", async () => {
+    const { token } = await login();
+    const created = await json(await upload(token, makeTextPdf(["Lighthouses guide ships along dangerous coasts at night."]), "coast.pdf"));
+    expect((await waitForIngestion(token, created.id)).doc.status).toBe("ready");
+    const chat = await ChatClient.open({ token });
+    const points: AnalyticsEngineDataPoint[] = [];
+    const ns = env.CHAT_SESSIONS as DurableObjectNamespace;
+    await runInDurableObject(ns.get(ns.idFromName(chat.sessionId)), (instance: unknown) => {
+      const o = instance as { env: Record<string, unknown> };
+      o.env = { ...o.env, ANALYTICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } };
+    });
+
+    const answer = await chat.ask("What guides ships along dangerous coasts?");
+    expect(answer.done?.status).toBe("complete");
+    const point = points.find((p) => p.blobs?.[0] === "chat")!;
+    expect(point.blobs).toEqual(["chat", "complete", "gpt-4o-mini", "acme"]);
+    const [firstDelta, duration, prompt, completion, sources] = point.doubles!;
+    expect(firstDelta).toBeGreaterThanOrEqual(0);
+    expect(duration).toBeGreaterThanOrEqual(firstDelta!);
+    expect(prompt).toBe(answer.done!.usage.prompt_tokens);
+    expect(completion).toBe(answer.done!.usage.completion_tokens);
+    expect(sources).toBe(answer.citations!.length);
   });
 });
