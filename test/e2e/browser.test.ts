@@ -3,7 +3,7 @@
 // laid out right to left, the sessions sidebar, usage, deletion and log-out. Any browser console error fails it.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type CDPSession, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 
 const FIXTURES = join(import.meta.dirname, "../../../shared/fixtures/pdf");
@@ -29,7 +29,10 @@ describe("demo page in Chromium", () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let cdp: CDPSession | undefined;
   const consoleErrors: string[] = [];
+  /** Console errors a step provokes on purpose (Chrome logs every 4xx response): each must show up exactly once. */
+  const expectedErrors: RegExp[] = [];
   /** Frames the page received on its chat sockets, in order, and the sockets' URLs. */
   const frames: Frame[] = [];
   const socketUrls: string[] = [];
@@ -65,7 +68,25 @@ describe("demo page in Chromium", () => {
   });
 
   /** Waits until the upload of `file` is a ready row in the list; returns every status the row showed. */
-  async function uploadAndWaitReady(file: string, timeout: number): Promise<string[]> {
+  /** Slows uploads down to 256 KiB/s (the emulation lasts as long as its CDP session). */
+  async function throttle(on: boolean) {
+    if (on) {
+      cdp = await context.newCDPSession(page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 5, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+    } else {
+      await cdp?.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp?.detach();
+      cdp = undefined;
+    }
+  }
+
+  type UploadFile = string | { name: string; mimeType: string; buffer: Buffer };
+
+  /** Uploads `file` and waits until its row reaches `final`; returns every status the row showed. */
+  async function upload(file: UploadFile, final: "ready" | "failed", timeout: number, throttled = false): Promise<string[]> {
+    const name = typeof file === "string" ? file : file.name;
+    if (throttled) await throttle(true);
     // Record each status the row passes through (queued → processing → ready), however briefly it shows.
     await page.evaluate((name) => {
       const seen: string[] = [];
@@ -79,16 +100,33 @@ describe("demo page in Chromium", () => {
         }
       };
       new MutationObserver(record).observe(list, { subtree: true, childList: true, characterData: true, attributes: true });
-    }, file);
+    }, name);
+    // And what the upload's own progress line says while the bytes go up.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { uploadTexts: string[] }).uploadTexts = seen;
+      const uploads = document.getElementById("uploads")!;
+      new MutationObserver(() => {
+        const line = uploads.querySelector(".upload-text")?.textContent;
+        const bar = uploads.querySelector("progress");
+        if (line && seen.at(-1) !== line) seen.push(`${line} | ${bar ? bar.position.toFixed(2) : "-"}`);
+      }).observe(uploads, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
     const uploadRequest = page.waitForResponse((r) => r.url().endsWith("/v1/files") && r.request().method() === "POST");
-    await page.setInputFiles("#file-input", join(FIXTURES, file));
-    // The upload shows its own progress bar until the server answers.
-    const upload = await uploadRequest;
-    expect(upload.status()).toBe(202);
-    const row = page.locator(".doc", { has: page.locator(".doc-name", { hasText: file }) });
-    await poll(() => text(row.locator(".badge")), timeout).toBe("ready");
+    await page.setInputFiles("#file-input", typeof file === "string" ? join(FIXTURES, file) : file);
+    const response = await uploadRequest;
+    expect(response.status()).toBe(202);
+    if (throttled) {
+      await throttle(false);
+      // Slowed down, the progress bar went through intermediate values before the server answered.
+      const lines = await page.evaluate(() => (window as unknown as { uploadTexts: string[] }).uploadTexts);
+      const partial = lines.filter((l) => /^Uploading… ([1-9]\d?) % of [\d.]+ KB \| 0\.\d\d$/.test(l));
+      expect(partial.length, lines.join("\n")).toBeGreaterThan(0);
+    }
+    const row = page.locator(".doc", { has: page.locator(".doc-name", { hasText: name }) });
+    await poll(() => text(row.locator(".badge")), timeout).toBe(final);
     expect(await row.locator(".doc-progress").isHidden()).toBe(true);
-    return page.evaluate((name) => (window as unknown as Record<string, string[]>)[`statuses:${name}`]!, file);
+    return page.evaluate((n) => (window as unknown as Record<string, string[]>)[`statuses:${n}`]!, name);
   }
 
   /** Sends a question with Enter and waits for its answer to be finished; returns the answer's locator. */
@@ -126,6 +164,13 @@ describe("demo page in Chromium", () => {
     const devCode = (await page.textContent("#dev-code-value"))!;
     expect(devCode).toMatch(/^\d{6}$/);
     expect(await page.inputValue("#code")).toBe(devCode);
+    // Asking again at once: 429 resend_cooldown, shown with its wait, the button counting down, the code kept.
+    expectedErrors.push(/status of 429/);
+    await page.click("#resend");
+    await poll(() => text(page.locator("#login-error"))).toMatch(/ask again in \d+ s/);
+    expect(await page.locator("#resend").isDisabled()).toBe(true);
+    expect(await text(page.locator("#resend"))).toMatch(/^Send a new code \(\d+ s\)$/);
+    expect(await page.inputValue("#code")).toBe(devCode);
     await page.click("#verify");
     await poll(() => text(page.locator("#user-email"))).toBe(email);
     expect(await page.evaluate(() => sessionStorage.getItem("docuchat.token"))).toMatch(/^ey/);
@@ -133,7 +178,7 @@ describe("demo page in Chromium", () => {
     lap("login");
 
     // --- Upload the English PDF: upload progress, then ingestion to ready.
-    const statuses = await uploadAndWaitReady(EN_PDF, 30_000);
+    const statuses = await upload(EN_PDF, "ready", 30_000, true);
     expect(statuses.at(-1)).toBe("ready");
     expect(statuses[0]).toMatch(/^(queued|processing)$/);
     const enRow = page.locator(".doc", { has: page.locator(".doc-name", { hasText: EN_PDF }) });
@@ -188,13 +233,20 @@ describe("demo page in Chromium", () => {
     lap("open_citations");
 
     // --- The Persian manual, then a Persian question: right to left.
-    const faStatuses = await uploadAndWaitReady(FA_PDF, 60_000);
+    const faStatuses = await upload(FA_PDF, "ready", 60_000);
     expect(faStatuses.at(-1)).toBe("ready");
     const faRow = page.locator(".doc", { has: page.locator(".doc-name", { hasText: FA_PDF }) });
     expect(await text(faRow.locator(".doc-meta"))).toContain("147 pages");
+    // A file that starts like a PDF but is not one: accepted, then failed with its reason in the list.
+    const broken = await upload({ name: "broken.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4\nnot really a PDF\n") }, "failed", 30_000);
+    expect(broken.at(-1)).toBe("failed");
+    const brokenRow = page.locator(".doc", { has: page.locator(".doc-name", { hasText: "broken.pdf" }) });
+    expect(await text(brokenRow.locator(".doc-error"))).toMatch(/could not be read as a PDF.*\(invalid_pdf\)$/);
+    expect(await brokenRow.locator(".doc-pick").isDisabled()).toBe(true);
+    expect(await faRow.locator(".doc-pick").isDisabled()).toBe(false);
     // Newest first.
-    expect(await text(page.locator(".doc .doc-name").first())).toBe(FA_PDF);
-    lap("upload_fa_to_ready");
+    expect(await page.locator(".doc .doc-name").allTextContents()).toEqual(["broken.pdf", FA_PDF, EN_PDF]);
+    lap("upload_fa_and_broken");
 
     const fa = await ask("چگونه در لاتک یک بخش جدید شروع کنم؟");
     const faUser = page.locator(".msg-user").last();
@@ -230,6 +282,7 @@ describe("demo page in Chromium", () => {
 
     // --- The screenshot: both documents ready, both answers with their sources.
     mkdirSync(RESULTS, { recursive: true });
+    await page.locator(".toast-close").evaluateAll((buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()));
     await page.evaluate(() => document.fonts.ready);
     await page.screenshot({ path: join(RESULTS, "demo.png"), fullPage: true });
 
@@ -239,7 +292,7 @@ describe("demo page in Chromium", () => {
     expect(await text(page.locator("#confirm-text"))).toContain(EN_PDF);
     await page.click("#confirm-ok");
     await poll(() => enRow.count()).toBe(0);
-    expect(await page.locator(".doc").count()).toBe(1);
+    expect(await page.locator(".doc .doc-name").allTextContents()).toEqual(["broken.pdf", FA_PDF]);
 
     // --- Log out: back to the login form, token gone.
     await page.click("#logout");
@@ -248,6 +301,8 @@ describe("demo page in Chromium", () => {
     expect(await page.evaluate(() => sessionStorage.getItem("docuchat.token"))).toBeNull();
     lap("delete_and_logout");
 
-    expect(consoleErrors).toEqual([]);
+    const unexpected = consoleErrors.filter((e) => !expectedErrors.some((re) => re.test(e)));
+    expect(unexpected).toEqual([]);
+    for (const re of expectedErrors) expect(consoleErrors.filter((e) => re.test(e))).toHaveLength(1);
   });
 });

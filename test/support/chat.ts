@@ -1,31 +1,13 @@
 // A small client for the chat WebSocket (GET /ws/chat) inside workerd, plus the OpenAI stand-in's test controls.
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import type { Citation, ServerFrame } from "../../src/chat/protocol.ts";
+import type { Totals, WindowReport } from "../../src/usage/report.ts";
 import { call, json, uniqueIp } from "./api.ts";
 
-export interface Citation {
-  n: number;
-  file_id: string;
-  filename: string;
-  page_start: number;
-  page_end: number;
-  chunk_id: string;
-  score: number;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export type Frame =
-  | { type: "session"; session_id: string }
-  | { type: "citations"; citations: Citation[] }
-  | { type: "delta"; content: string }
-  | { type: "done"; message_id: string; status: "complete" | "cancelled"; usage: Usage }
-  | { type: "error"; code: string; message: string; retryable: boolean }
-  | { type: "pong" };
+// The protocol's own types: the tests read exactly what the server declares it sends.
+export type { Citation, Usage } from "../../src/chat/protocol.ts";
+export type Frame = ServerFrame;
 
 export type FrameOf<T extends Frame["type"]> = Extract<Frame, { type: T }>;
 
@@ -285,14 +267,8 @@ export async function sessionMessages(token: string, sessionId: string, tenant =
   return json<{ session: { id: string; title: string | null; created_at: string; updated_at: string }; messages: StoredMessage[] }>(res);
 }
 
-export interface Totals {
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  embedding_tokens: number;
-  total_tokens: number;
-}
-export type UsageReport = Record<"last_24h" | "last_7d", Totals & { by_model: Record<string, Totals> }> & {
+export type { Totals };
+export type UsageReport = Record<"last_24h" | "last_7d", WindowReport> & {
   daily_budget: { user: { used: number; limit: number }; tenant: { used: number; limit: number } };
 };
 
