@@ -57,11 +57,17 @@ function errorFrom(status, headers, text) {
  */
 export function createApi(session) {
   const headers = (auth, extra = {}) => {
+    /** @type {Record<string, string>} */
     const h = { "X-Tenant-ID": session.tenant(), ...extra };
     if (auth && session.token()) h.Authorization = `Bearer ${session.token()}`;
     return h;
   };
 
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {{ body?: unknown, auth?: boolean, raw?: boolean }} [options] auth: send the bearer token; raw: return the Response
+   */
   async function request(method, path, { body, auth = true, raw = false } = {}) {
     let res;
     try {

@@ -56,7 +56,11 @@ function langOf(text) {
 
 const pageRange = (c) => (c.page_start === c.page_end ? `${c.page_start}` : `${c.page_start}–${c.page_end}`);
 
-/** Shows a notification. kind: "error" | "info" | "success". */
+/**
+ * Shows a notification.
+ * @param {string} message
+ * @param {{ kind?: "error" | "info" | "success", timeout?: number, action?: { label: string, run: () => void } }} [options]
+ */
 function toast(message, { kind = "error", timeout, action } = {}) {
   const close = () => el.remove();
   const el = h(
@@ -141,7 +145,7 @@ function showLogin(message) {
   $("request-form").hidden = false;
   $("verify-form").hidden = true;
   loginError(message ?? "");
-  ($("tenant").value ? $("email") : $("tenant")).focus();
+  (/** @type {HTMLInputElement} */ ($("tenant")).value ? $("email") : $("tenant")).focus();
 }
 
 function loginError(message) {
@@ -833,10 +837,10 @@ function finishAnswer(m, status, tokens, model) {
   if (m.text) renderAnswer(m);
   else m.body.replaceChildren(h("span", { class: "muted" }, status === "complete" ? "(no answer)" : "(stopped before any text)"));
   const bits = [];
-  if (status === "cancelled") bits.push(h("span", { class: "badge badge-warn" }, "Cancelled"));
-  if (status === "incomplete") bits.push(h("span", { class: "badge badge-warn" }, "Incomplete"));
+  if (status === "cancelled") bits.push(h("bdi", { class: "badge badge-warn", dir: "ltr" }, "Cancelled"));
+  if (status === "incomplete") bits.push(h("bdi", { class: "badge badge-warn", dir: "ltr" }, "Incomplete"));
   const info = [model, tokens ? `${numberFmt.format(tokens)} tokens` : null].filter(Boolean).join(" · ");
-  if (info) bits.push(h("span", {}, info));
+  if (info) bits.push(h("bdi", { dir: "ltr" }, info));
   m.meta.replaceChildren(...bits);
 }
 

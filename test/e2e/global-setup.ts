@@ -9,6 +9,8 @@ import { startLocalApi } from "../../dev/local-api.ts";
 declare module "vitest" {
   export interface ProvidedContext {
     apiUrl: string;
+    /** The OpenAI stand-in, for fault injection (POST /__faults). */
+    openaiUrl: string;
   }
 }
 
@@ -21,6 +23,7 @@ export default async function setup(project: TestProject) {
     inheritOutput: process.env.DOCUCHAT_VERBOSE === "1",
   });
   project.provide("apiUrl", api.url);
+  project.provide("openaiUrl", api.stack.openaiUrl);
   return async () => {
     await api.stop();
     rmSync(stateDir, { recursive: true, force: true });

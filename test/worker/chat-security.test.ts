@@ -92,6 +92,12 @@ describe("the upgrade", () => {
     chat.close();
   });
 
+  it("always allows the Worker's own origin (the demo page), even when CORS_ORIGINS does not list it", async () => {
+    const chat = await ChatClient.open({ token: alice.token, origin: "http://docuchat.test" });
+    await chat.ping();
+    chat.close();
+  });
+
   it("creates no session for a refused upgrade", async () => {
     const sessions = () => count("select 1 from chat_sessions where user_id = $1", [alice.user.id]);
     const before = await sessions();

@@ -55,7 +55,9 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket")
     throw new ApiError(426, "upgrade_required", "This endpoint only speaks WebSocket", { Upgrade: "websocket" });
   const origin = c.req.header("Origin");
-  if (origin && !isOriginAllowed(c.var.config, origin)) throw new ApiError(403, "origin_not_allowed", `Origin ${origin} is not allowed`);
+  // The Worker's own origin (the demo page at /app/) is always allowed; other browsers' origins must be listed.
+  if (origin && origin !== new URL(c.req.url).origin && !isOriginAllowed(c.var.config, origin))
+    throw new ApiError(403, "origin_not_allowed", `Origin ${origin} is not allowed`);
 
   const query = c.req.valid("query");
   const tenant = await resolveTenant(c, query.tenant ?? c.req.header(TENANT_HEADER));
