@@ -15,6 +15,8 @@ export interface SocketIdentity {
   tenantId: string;
   userId: string;
   sessionId: string;
+  /** The upgrade request's id: every answer on this socket logs it. */
+  requestId: string;
 }
 
 export const IDENTITY_HEADER = "X-DocuChat-Identity";
@@ -113,6 +115,7 @@ export class ChatSession extends DurableObject<Env> {
     } finally {
       this.inflight = null;
       recordChat(this.env, {
+        requestId: identity.requestId,
         tenant: identity.tenantId,
         sessionId: identity.sessionId,
         messageId: outcome.done?.message_id ?? null,

@@ -57,6 +57,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
     if (!last) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
     const status = last ? await finalize(db, job) : "range_done";
     recordIngest(env, {
+      requestId: job.requestId ?? null,
       tenant: job.tenantId,
       documentId: job.documentId,
       fromPage: job.fromPage,
@@ -87,7 +88,7 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
     } catch (err) {
       if (err instanceof PermanentIngestError) {
         await markFailed(services.db, job, err.code, err.message);
-        recordIngest(env, { tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: err.code, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0 });
+        recordIngest(env, { requestId: job.requestId ?? null, tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: err.code, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0 });
         message.ack();
       } else if (isForeignKeyViolation(err)) {
         message.ack(); // the document was deleted while its chunks were being written

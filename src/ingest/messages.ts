@@ -4,4 +4,6 @@ export interface IngestMessage {
   userId: string;
   documentId: string;
   fromPage: number;
+  /** The upload's request id, carried through every range so one id traces the whole ingestion. */
+  requestId?: string;
 }

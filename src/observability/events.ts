@@ -19,6 +19,7 @@ export interface RequestEvent {
 }
 
 export interface IngestEvent {
+  requestId: string | null;
   tenant: string;
   documentId: string;
   fromPage: number;
@@ -32,6 +33,7 @@ export interface IngestEvent {
 }
 
 export interface ChatEvent {
+  requestId: string;
   tenant: string;
   sessionId: string;
   messageId: string | null;
@@ -64,7 +66,7 @@ export function recordRequest(env: Env, e: RequestEvent): void {
 }
 
 export function recordIngest(env: Env, e: IngestEvent): void {
-  log({ msg: "ingest", tenant: e.tenant, document_id: e.documentId, from_page: e.fromPage, to_page: e.toPage, status: e.status, error_code: e.errorCode, duration_ms: e.durationMs, pages: e.pages, chunks: e.chunks, embedding_tokens: e.embeddingTokens });
+  log({ msg: "ingest", request_id: e.requestId, tenant: e.tenant, document_id: e.documentId, from_page: e.fromPage, to_page: e.toPage, status: e.status, error_code: e.errorCode, duration_ms: e.durationMs, pages: e.pages, chunks: e.chunks, embedding_tokens: e.embeddingTokens });
   write(env, {
     indexes: [e.tenant],
     blobs: ["ingest", e.status, e.errorCode ?? "", e.tenant],
@@ -73,7 +75,7 @@ export function recordIngest(env: Env, e: IngestEvent): void {
 }
 
 export function recordChat(env: Env, e: ChatEvent): void {
-  log({ msg: "chat", tenant: e.tenant, session_id: e.sessionId, message_id: e.messageId, status: e.status, error_code: e.errorCode, model: e.model, first_delta_ms: e.firstDeltaMs, duration_ms: e.durationMs, prompt_tokens: e.promptTokens, completion_tokens: e.completionTokens, sources: e.sources });
+  log({ msg: "chat", request_id: e.requestId, tenant: e.tenant, session_id: e.sessionId, message_id: e.messageId, status: e.status, error_code: e.errorCode, model: e.model, first_delta_ms: e.firstDeltaMs, duration_ms: e.durationMs, prompt_tokens: e.promptTokens, completion_tokens: e.completionTokens, sources: e.sources });
   write(env, {
     indexes: [e.tenant],
     blobs: ["chat", e.status, e.model, e.tenant],

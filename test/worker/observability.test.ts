@@ -88,6 +88,20 @@ describe("per ingestion job", () => {
   });
 });
 
+describe("request ids in job logs", () => {
+  it("logs every ingestion step with the request id of the upload that started it", async () => {
+    const logs: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
+    const { token } = await login();
+    const res = await upload(token, makeTextPdf(["Traceable ingestion for operators."]), "traced.pdf");
+    const created = await json(res);
+    expect((await waitForIngestion(token, created.id)).doc.status).toBe("ready");
+    const lines = logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "ingest" && l.document_id === created.id);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line.request_id).toBe(res.headers.get("X-Request-Id"));
+  });
+});
+
 describe("per chat answer", () => {
   it("writes a data point with status, model, first-delta time, duration, tokens and sources", async () => {
     const { token } = await login();
@@ -101,7 +115,11 @@ describe("per chat answer", () => {
       o.env = { ...o.env, ANALYTICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } };
     });
 
+    const logs: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
     const answer = await chat.ask("What guides ships along dangerous coasts?");
+    const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "chat" && l.session_id === chat.sessionId);
+    expect(line).toMatchObject({ status: "complete", request_id: chat.response.headers.get("X-Request-Id") });
     expect(answer.done?.status).toBe("complete");
     const point = points.find((p) => p.blobs?.[0] === "chat")!;
     expect(point.blobs).toEqual(["chat", "complete", "gpt-4o-mini", "acme"]);

@@ -71,7 +71,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const session = query.session_id ? await findSession(db, owner, query.session_id) : await createSession(db, owner);
   if (!session) throw new ApiError(404, "session_not_found", "No such chat session");
 
-  const identity: SocketIdentity = { ...owner, sessionId: session.id };
+  const identity: SocketIdentity = { ...owner, sessionId: session.id, requestId: c.var.requestId };
   const headers = new Headers(c.req.raw.headers);
   headers.set(IDENTITY_HEADER, JSON.stringify(identity));
   // A browser that offered subprotocols only accepts the socket if one of them is echoed back (and never one it

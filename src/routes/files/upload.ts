@@ -100,7 +100,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   }
 
   try {
-    await c.env.INGEST_QUEUE.send({ ...owner, documentId: id, fromPage: 1 });
+    await c.env.INGEST_QUEUE.send({ ...owner, documentId: id, fromPage: 1, requestId: c.var.requestId });
   } catch (err) {
     await deleteDocument(services.db, owner, id);
     await c.env.DOCUMENTS.delete(key);
