@@ -40,7 +40,7 @@ export const route = createRoute({
   summary: "Search your documents",
   description:
     "Embeds the query, ranks chunks of your ready documents by cosine similarity and by full-text match, and fuses " +
-    "both rankings by reciprocal rank. Results are ordered by score, then chunk id.",
+    "both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
   request: { headers: TenantHeader, body: { required: true, content: { "application/json": { schema: SearchBody } } } },

@@ -75,15 +75,17 @@ keyword as (
   ) matches
 ),
 fused as (
-  select id, sum(1.0 / (${RRF_K} + rnk)) as score
-  from (select id, rnk from semantic union all select id, rnk from keyword) ranked
+  select id, sum(1.0 / (${RRF_K} + rnk)) as score, min(rnk) filter (where method = 'semantic') as semantic_rank,
+         min(rnk) filter (where method = 'keyword') as keyword_rank
+  from (select id, rnk, 'semantic' as method from semantic union all select id, rnk, 'keyword' from keyword) ranked
   group by id
 )
+-- Reciprocal ranks tie often (1st + 2nd = 2nd + 1st): ties go to the closer vector, then the better keyword match.
 select f.id as chunk_id, c.document_id as file_id, d.filename, c.page_start, c.page_end, f.score::float8 as score, c.text
 from fused f
 join chunks c on c.id = f.id
 join documents d on d.tenant_id = c.tenant_id and d.id = c.document_id
-order by f.score desc, f.id
+order by f.score desc, f.semantic_rank nulls last, f.keyword_rank nulls last, f.id
 limit $7`;
 
 export interface SearchQuery {
