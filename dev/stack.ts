@@ -1,6 +1,7 @@
 // The local stack: stand-ins for Neon, Upstash and OpenAI, a migrated database, and the bindings that
-// point the Worker at them. Used by `npm run dev` (persistent, fixed Worker port) and by the test setup
-// (in-memory, free ports). Real services are used instead wherever the environment names them.
+// point the Worker at them. Used through local-api.ts by `npm run dev` (persistent), the benchmarks and the
+// end-to-end tests (in memory), and directly by the workerd tests' setup. Real services are used instead
+// wherever the environment names them.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { migrateDatabase } from "../scripts/lib/db.ts";

@@ -2,13 +2,12 @@
 // Every outcome (done, cancelled, upstream failure) persists what exists, so nothing is lost.
 import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
-import { embedTexts } from "../ai/embeddings.ts";
 import type { Config } from "../config.ts";
 import type { Owner } from "../documents/repository.ts";
 import { countTokens } from "../ingest/chunker.ts";
-import { hybridSearch } from "../search/hybrid.ts";
+import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
-import { normalizeText } from "../text/normalize.ts";
+import { normalizeQuery } from "../text/normalize.ts";
 import { quotaMessage, quotaState } from "../usage/quota.ts";
 import { usageInsert } from "../usage/record.ts";
 import { buildMessages, trimHistory } from "./prompt.ts";
@@ -64,16 +63,11 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
 
   // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
   const openai = createOpenAI(config);
-  const queryText = normalizeText(question.content).replace(/\s+/g, " ");
-  // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
-  const embedded = await embedTexts(openai, config.EMBEDDING_MODEL, [queryText]).catch((err: unknown) => {
-    throw classifyUpstream(err, false);
-  });
-  await usageInsert(db, { ...owner, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: embedded.tokens });
-  const hits = await hybridSearch(
-    db,
-    { ...owner, fileIds: question.fileIds },
-    { text: queryText, vector: embedded.vectors[0]!, topK: config.CHAT_SOURCES, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS },
+  const hits = await retrieve(config, db, openai, { ...owner, fileIds: question.fileIds }, normalizeQuery(question.content), config.CHAT_SOURCES).catch(
+    (err: unknown) => {
+      // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
+      throw err instanceof OpenAI.OpenAIError ? classifyUpstream(err, false) : err;
+    },
   );
   const citations: Citation[] = hits.map((h, i) => ({
     n: i + 1,

@@ -1,16 +1,14 @@
 // POST /v1/search — hybrid semantic + keyword search over the caller's ready documents, with page citations.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { createOpenAI } from "../ai/client.ts";
-import { embedTexts } from "../ai/embeddings.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { requireQuota } from "../middleware/quota.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
-import { hybridSearch } from "../search/hybrid.ts";
-import { normalizeText } from "../text/normalize.ts";
-import { usageInsert } from "../usage/record.ts";
+import { retrieve } from "../search/retrieve.ts";
+import { normalizeQuery } from "../text/normalize.ts";
 import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "./schemas.ts";
 
 const SearchBody = z
@@ -54,17 +52,10 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { config, services, tenant, user } = c.var;
   const body = c.req.valid("json");
-  const text = normalizeText(body.query).replace(/\s+/g, " ");
+  const text = normalizeQuery(body.query);
   if (!text) throw new ApiError(400, "validation_failed", "query: must contain some text");
 
-  const { vectors, tokens } = await embedTexts(createOpenAI(config), config.EMBEDDING_MODEL, [text]);
-  c.executionCtx.waitUntil(
-    usageInsert(services.db, { tenantId: tenant.id, userId: user.id, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens }).then(() => {}),
-  );
-  const results = await hybridSearch(
-    services.db,
-    { tenantId: tenant.id, userId: user.id, fileIds: body.file_ids },
-    { text, vector: vectors[0]!, topK: body.top_k, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS },
-  );
+  const scope = { tenantId: tenant.id, userId: user.id, fileIds: body.file_ids };
+  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, body.top_k);
   return c.json({ results }, 200);
 };

@@ -1,5 +1,7 @@
 // Test helpers that drive the real Worker (inside workerd) through its public HTTP API.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/index.ts";
 import { inject } from "vitest";
 
 export interface CallOptions {
@@ -88,4 +90,12 @@ export async function search(token: string, body: Record<string, unknown>, tenan
   const res = await call("/v1/search", { tenant, token, body });
   if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
   return (await json<{ results: Array<{ chunk_id: string; file_id: string; filename: string; page_start: number; page_end: number; score: number; text: string }> }>(res)).results;
+}
+
+/** Runs the real Worker with some bindings changed, as a differently configured or degraded deployment would. */
+export async function fetchWithEnv(path: string, overrides: Record<string, unknown>, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch!(new Request(`http://docuchat.test${path}`, init) as never, { ...env, ...overrides } as never, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }

@@ -1,17 +1,6 @@
 // The service's outer surface: index, health, OpenAPI docs, CORS, headers, request ids, error shape, limits.
-import { env } from "cloudflare:workers";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index.ts";
-import { call, expectErrorShape, json, login } from "../support/api.ts";
-
-/** Runs the real Worker with some bindings changed, as a misconfigured or degraded deployment would. */
-async function fetchWithEnv(path: string, overrides: Record<string, string | undefined>, init: RequestInit = {}) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch!(new Request(`http://docuchat.test${path}`, init) as any, { ...env, ...overrides } as any, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+import { call, expectErrorShape, fetchWithEnv, json, login } from "../support/api.ts";
 
 describe("GET /", () => {
   it("names the service, its version and links", async () => {

@@ -1,18 +1,18 @@
 // Operators' view: one Analytics Engine data point and one JSON log line per request and per ingestion job.
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
-import { json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
+import { fetchWithEnv, json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
 import { ChatClient } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
 
-/** The real Worker with an Analytics Engine binding that keeps what is written to it. */
-function recordingEnv() {
+/** An Analytics Engine binding that keeps what is written to it. */
+function recordingAnalytics() {
   const points: AnalyticsEngineDataPoint[] = [];
-  return { points, env: { ...env, ANALYTICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } } as never };
+  return { points, ANALYTICS: { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -22,16 +22,10 @@ describe("per request", () => {
     const logs: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
     const { token } = await login();
-    const { points, env: recording } = recordingEnv();
-    const ctx = createExecutionContext();
-    const res = await worker.fetch!(
-      new Request(`http://docuchat.test/v1/files/${crypto.randomUUID()}`, {
-        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
-      }) as never,
-      recording,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    const { points, ANALYTICS } = recordingAnalytics();
+    const res = await fetchWithEnv(`/v1/files/${crypto.randomUUID()}`, { ANALYTICS }, {
+      headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+    });
     expect(res.status).toBe(404);
 
     const point = points.find((p) => p.blobs?.[0] === "request")!;
@@ -45,10 +39,8 @@ describe("per request", () => {
   });
 
   it("labels unknown paths as unmatched, without a tenant", async () => {
-    const { points, env: recording } = recordingEnv();
-    const ctx = createExecutionContext();
-    await worker.fetch!(new Request("http://docuchat.test/nope/123") as never, recording, ctx);
-    await waitOnExecutionContext(ctx);
+    const { points, ANALYTICS } = recordingAnalytics();
+    await fetchWithEnv("/nope/123", { ANALYTICS });
     expect(points[0]!.blobs).toEqual(["request", "unmatched", "GET", ""]);
   });
 });
@@ -63,7 +55,8 @@ describe("per ingestion job", () => {
     // Ingest it again through the consumer, this time with a recording binding: ranges 1-50 and 51-60.
     await sql().query("delete from chunks where document_id = $1", [created.id]);
     await sql().query("update documents set status = 'queued', pages_done = 0 where id = $1", [created.id]);
-    const { points, env: recording } = recordingEnv();
+    const { points, ANALYTICS } = recordingAnalytics();
+    const recording = { ...env, ANALYTICS } as never;
     for (const fromPage of [1, 51]) {
       const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
         { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage } },
