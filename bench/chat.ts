@@ -61,7 +61,7 @@ function summary(timings: Timing[]) {
 const result = await withLocalApi(async (api) => {
   const token = await loginAs(api.url, "chat-bench@example.com");
   const form = new FormData();
-  form.append("file", new File([readFileSync(`${PROJECT_ROOT}../shared/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
+  form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
   const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` }, body: form })).json()) as { id: string };
   for (let status = ""; status !== "ready"; ) {
     await new Promise((r) => setTimeout(r, 50));

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { loginAs, round, withLocalApi } from "./lib.ts";
 
 const FIXTURES = ["first-latex-doc-en.pdf", "lshort-en.pdf", "lshort-fa.pdf"];
-const read = (name: string) => readFileSync(`${PROJECT_ROOT}../shared/fixtures/pdf/${name}`);
+const read = (name: string) => readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/${name}`);
 
 /** Extraction and chunking alone, in this process, with the Worker's own code. */
 async function extractionRate(name: string) {

@@ -13,7 +13,7 @@ export const TEST_TENANTS = [
   { id: "frozen", name: "Frozen Ltd", status: "disabled" },
 ] as const;
 
-const FIXTURES = new URL("../../shared/fixtures/pdf/", import.meta.url);
+const FIXTURES = new URL("./fixtures/pdf/", import.meta.url);
 
 export default async function setup(project: TestProject) {
   project.provide(

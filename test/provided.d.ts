@@ -2,7 +2,7 @@
 declare module "vitest" {
   export interface ProvidedContext {
     workerBindings: Record<string, string>;
-    /** The real PDFs of ../shared/fixtures/pdf, base64-encoded (workerd tests cannot read files). */
+    /** The PDFs of test/fixtures/pdf, base64-encoded (workerd tests cannot read files). */
     fixturePdfs: Record<string, string>;
   }
 }

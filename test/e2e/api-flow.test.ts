@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 
 const api = inject("apiUrl");
 const TENANT = "demo";
-const fixture = (name: string) => readFileSync(new URL(`../../../shared/fixtures/pdf/${name}`, import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/pdf/${name}`, import.meta.url));
 
 let token = "";
 const auth = () => ({ "X-Tenant-ID": TENANT, Authorization: `Bearer ${token}` });

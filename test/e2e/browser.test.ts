@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
 
-const FIXTURES = join(import.meta.dirname, "../../../shared/fixtures/pdf");
+const FIXTURES = join(import.meta.dirname, "../fixtures/pdf");
 const RESULTS = join(import.meta.dirname, "../../test-results");
 const EN_PDF = "first-latex-doc-en.pdf";
 const FA_PDF = "lshort-fa.pdf";

@@ -57,7 +57,7 @@ export function expectErrorShape(body: any, code: string) {
 
 export function fixturePdf(name: "first-latex-doc-en.pdf" | "lshort-en.pdf" | "lshort-fa.pdf"): Uint8Array {
   const b64 = inject("fixturePdfs")[name];
-  if (!b64) throw new Error(`fixture ${name} missing from ../shared/fixtures/pdf`);
+  if (!b64) throw new Error(`fixture ${name} missing from test/fixtures/pdf`);
   return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 }
 
