@@ -1,10 +1,14 @@
 // A local, deterministic, offline stand-in for the OpenAI API (embeddings, chat completions, models),
 // shaped exactly like the real API so the Worker can use the real `openai` SDK against it.
+// Chat requests with image parts (vision) are answered with the images' text, read by tesseract (ocr.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { BodyTooLargeError, closeServer, listen, readBody, sendJson } from "../lib/http.ts";
 import { answer, contentText, type PlainMessage } from "./chat.ts";
 import { embed, toBase64 } from "./embeddings.ts";
+import { ApiError, invalid } from "./errors.ts";
 import { FaultRegistry, type FaultEndpoint, type FaultRule } from "./faults.ts";
+import { imageInputs, imageTokens, type ImageInput } from "./images.ts";
+import { OcrAbortedError, OcrEngine, ocrOptions, type OcrOptions } from "./ocr.ts";
 import { chatPromptTokens, countTokens, decode, encode, encodingForModel } from "./tokens.ts";
 
 export interface OpenAIStandIn {
@@ -18,6 +22,8 @@ export interface OpenAIStandInOptions {
   /** If set, /v1 requests need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   log?: (line: string) => void;
+  /** OCR settings for vision requests; unset fields come from OPENAI_STANDIN_* env vars (see ocr.ts). */
+  ocr?: Partial<OcrOptions>;
 }
 
 /** Native sizes of the accepted embedding models; only text-embedding-3-* accept `dimensions`. */
@@ -42,6 +48,8 @@ interface Stats {
   /** Sum of total_tokens over every usage object actually sent to a client. */
   total_tokens: number;
   faults_applied: number;
+  /** Vision chat requests: how many came, images read by tesseract, requests that failed in OCR. */
+  ocr: { requests: number; images: number; failed: number };
 }
 
 function emptyStats(): Stats {
@@ -50,28 +58,9 @@ function emptyStats(): Stats {
     usage: { embeddings: { prompt_tokens: 0, total_tokens: 0 }, chat: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } },
     total_tokens: 0,
     faults_applied: 0,
+    ocr: { requests: 0, images: 0, failed: 0 },
   };
 }
-
-/** A request error carrying the OpenAI error object fields. */
-class ApiError extends Error {
-  status: number;
-  type: string;
-  param: string | null;
-  code: string | null;
-  headers: Record<string, string>;
-  constructor(status: number, message: string, f: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.status = status;
-    this.type = f.type ?? "invalid_request_error";
-    this.param = f.param ?? null;
-    this.code = f.code ?? null;
-    this.headers = f.headers ?? {};
-  }
-}
-
-const invalid = (message: string, param: string | null = null, code: string | null = null) =>
-  new ApiError(400, message, { param, code });
 
 /** The error an injected `status` fault answers with, worded like the API's. */
 function faultError(rule: FaultRule): ApiError {
@@ -93,6 +82,7 @@ function faultError(rule: FaultRule): ApiError {
 export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promise<OpenAIStandIn> {
   const host = opts.host ?? "127.0.0.1";
   const faults = new FaultRegistry();
+  const ocr = new OcrEngine(ocrOptions(opts.ocr));
   let stats = emptyStats();
   let seq = 0;
   const timers = new Set<NodeJS.Timeout>();
@@ -166,8 +156,16 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     if (limit !== null && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1))
       throw invalid("Invalid 'max_completion_tokens': must be a positive integer.", body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
 
+    const images = imageInputs(body.messages as unknown[], model);
+    if (!stream && cut !== undefined) return void res.destroy(); // a non-stream "cut": drop the connection unanswered
+
     const enc = encodingForModel(model);
-    let text = answer(messages);
+    let text: string;
+    if (images.length > 0) {
+      const read = await readImages(images, res);
+      if (read === null) return; // the client went away while tesseract worked
+      text = read;
+    } else text = answer(messages);
     let tokens = encode(text, enc);
     let finish: "stop" | "length" = "stop";
     if (limit !== null && tokens.length > limit) {
@@ -175,7 +173,8 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
       text = decode(tokens, enc).replace(/\uFFFD+$/, ""); // drop a half-cut multibyte character
       finish = "length";
     }
-    const prompt = chatPromptTokens(messages, enc);
+    // Text parts as for any chat request, plus each image as OpenAI bills it for this model and detail.
+    const prompt = chatPromptTokens(messages, enc) + images.reduce((n, im) => n + imageTokens(model, im.width, im.height, im.detail), 0);
     const usage = {
       prompt_tokens: prompt,
       completion_tokens: tokens.length,
@@ -188,7 +187,6 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     const tail = { service_tier: "default", system_fingerprint: "fp_docuchat" };
 
     if (!stream) {
-      if (cut !== undefined) return void res.destroy(); // a non-stream "cut": drop the connection unanswered
       countUsage("chat", usage);
       const message = { role: "assistant", content: text, refusal: null, annotations: [] };
       const choice = { index: 0, message, logprobs: null, finish_reason: finish };
@@ -224,6 +222,37 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     }
     if (cut !== undefined) return void res.destroy();
     res.end("data: [DONE]\n\n");
+  };
+
+  /**
+   * The text of each image, in request order, joined by a blank line (images with no text are left
+   * out). Null if the client went away meanwhile (queued and running tesseracts are then stopped).
+   */
+  const readImages = async (images: ImageInput[], res: ServerResponse): Promise<string | null> => {
+    stats.ocr.requests++;
+    const ac = new AbortController();
+    const onClose = () => ac.abort();
+    res.once("close", onClose);
+    try {
+      await ocr.ensureAvailable();
+      const texts = await Promise.all(
+        images.map(async (im) => {
+          const t0 = Date.now();
+          const text = await ocr.recognize(im.data, im.param, ac.signal);
+          opts.log?.(`[openai] ocr ${im.param}: ${im.format} ${im.width}x${im.height}, ${text.length} chars, ${Date.now() - t0}ms (queue included)`);
+          return text;
+        }),
+      );
+      stats.ocr.images += images.length;
+      return texts.filter(Boolean).join("\n\n");
+    } catch (err) {
+      ac.abort(); // stop this request's other images
+      if (err instanceof OcrAbortedError || res.destroyed) return null;
+      stats.ocr.failed++;
+      throw err;
+    } finally {
+      res.off("close", onClose);
+    }
   };
 
   // ---- routing ----
@@ -323,6 +352,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     url: `http://${urlHost}:${port}/v1`,
     close: async () => {
       for (const t of timers) clearTimeout(t);
+      ocr.close();
       await closeServer(server);
     },
   };

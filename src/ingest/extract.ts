@@ -1,6 +1,7 @@
 // PDF → normalised text per page, with unpdf (pdf.js). Pages are released as soon as they are read, so a
 // 500-page document stays far inside the isolate's memory.
 import { getDocumentProxy } from "unpdf";
+import { textLayerText } from "../pdf/text-layer.ts";
 import { normalizeText } from "../text/normalize.ts";
 import type { PageText } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
@@ -23,9 +24,7 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
   for (let n = from; n <= to; n++) {
     const page = await pdf.getPage(n);
     try {
-      const content = await page.getTextContent();
-      const raw = content.items.map((item) => ("str" in item ? item.str + (item.hasEOL ? "\n" : "") : "")).join("");
-      const text = normalizeText(raw);
+      const text = normalizeText(await textLayerText(page));
       if (text) pages.push({ page: n, text });
     } catch (err) {
       throw new PermanentIngestError("invalid_pdf", `Page ${n} could not be read (${(err as Error).message})`);

@@ -43,6 +43,8 @@ export function normalizeText(text: string): string {
     .replace(DIGITS, (d) => String(d.charCodeAt(0) & 0xf))
     // pdf.js puts a space before a tanwin/harakat at a word end ("بعدا ًدر"); move the mark back.
     .replace(/(\S)([^\S\n]+)([\u064B-\u065F\u0670]+)/g, "$1$3$2")
+    // A mark cannot start a word: an extractor that reversed a letter+mark cluster put it before its letter.
+    .replace(/(^|\s)([\u064B-\u065F\u0670]+)([\u0620-\u064A\u066E-\u06D3\u06D5])/gm, "$1$3$2")
     // ZWNJ: one at most, and never next to whitespace or at the ends of the text.
     .replace(/\u200C+/g, ZWNJ)
     .replace(/\s*\u200C\s*/g, (m) => (m.length === 1 ? m : m.replace(ZWNJ, "")))
