@@ -58,6 +58,9 @@ const schema = z
     CHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     CHAT_HISTORY_TOKENS: z.coerce.number().int().min(0).max(100_000).default(2_000),
     CHAT_SOURCES: z.coerce.number().int().min(1).max(20).default(6),
+    // A vision-capable chat model reads scanned pages; "off" indexes only pages that have a text layer.
+    OCR_MODEL: z.string().min(1).default("gpt-4.1-mini"),
+    OCR_MAX_PAGES_PER_DOCUMENT: z.coerce.number().int().min(0).max(500).default(100),
     DAILY_TOKEN_BUDGET_PER_USER: z.coerce.number().int().min(0).default(500_000),
     DAILY_TOKEN_BUDGET_PER_TENANT: z.coerce.number().int().min(0).default(20_000_000),
   })

@@ -35,6 +35,8 @@ export interface Env {
   CHAT_TIMEOUT_MS?: string;
   CHAT_HISTORY_TOKENS?: string;
   CHAT_SOURCES?: string;
+  OCR_MODEL?: string;
+  OCR_MAX_PAGES_PER_DOCUMENT?: string;
   DAILY_TOKEN_BUDGET_PER_USER?: string;
   DAILY_TOKEN_BUDGET_PER_TENANT?: string;
 }

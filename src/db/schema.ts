@@ -9,6 +9,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -59,6 +60,10 @@ export const documents = pgTable(
     pagesDone: integer("pages_done").notNull().default(0),
     chunkCount: integer("chunk_count"),
     tokenCount: integer("token_count"),
+    /** Pages read by OCR so far, against the per-document OCR page limit. */
+    ocrPages: integer("ocr_pages").notNull().default(0),
+    /** Pages that could not be read, or were not OCRed: [{ page, code, message }]. */
+    warnings: jsonb("warnings").$type<Array<{ page: number; code: string; message: string }>>().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -95,6 +100,22 @@ export const chunks = pgTable(
     index("chunks_owner_idx").on(t.tenantId, t.userId, t.documentId),
     index("chunks_embedding_hnsw_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
     index("chunks_tsv_idx").using("gin", t.tsv),
+  ],
+);
+
+// The normalised text of every page that had any, and how it was read: what search and chat cite.
+export const documentPages = pgTable(
+  "document_pages",
+  {
+    tenantId: text("tenant_id").notNull(),
+    documentId: uuid("document_id").notNull(),
+    page: integer("page").notNull(),
+    text: text("text").notNull(),
+    source: text("source", { enum: ["text_layer", "ocr"] }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.documentId, t.page] }),
+    foreignKey({ columns: [t.tenantId, t.documentId], foreignColumns: [documents.tenantId, documents.id] }).onDelete("cascade"),
   ],
 );
 
@@ -145,7 +166,7 @@ export const usageEvents = pgTable(
     id: bigserial("id", { mode: "number" }).primaryKey(),
     tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
     userId: uuid("user_id"),
-    kind: text("kind", { enum: ["embedding", "chat"] }).notNull(),
+    kind: text("kind", { enum: ["embedding", "chat", "ocr"] }).notNull(),
     model: text("model").notNull(),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),

@@ -10,7 +10,10 @@ import { recordIngest } from "../observability/events.ts";
 import { createServices, type Services } from "../services/index.ts";
 import { chunkPages } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
-import { extractPages, openPdf } from "./extract.ts";
+import { extractPages } from "./extract.ts";
+import { openPdf } from "../pdf/open.ts";
+import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
+import { quotaMessage, quotaState } from "../usage/quota.ts";
 import type { IngestMessage } from "./messages.ts";
 import { finalize, markFailed, markProcessing, markProgress, rangeAlreadyStored, storeRange } from "./store.ts";
 
@@ -38,24 +41,30 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
     const toPage = Math.min(total, job.fromPage + PAGES_PER_MESSAGE - 1);
     let chunkCount = 0;
     let embeddingTokens = 0;
+    let ocrPages = 0;
     if (await rangeAlreadyStored(db, job, job.fromPage)) {
       await markProgress(db, job, toPage);
     } else {
-      const pages = await extractPages(pdf, job.fromPage, toPage, async (page) => {
-        if (page % PROGRESS_EVERY_PAGES === 0 && page < toPage) await markProgress(db, job, page);
+      const openai = createOpenAI(config);
+      const extracted = await extractPages(pdf, job.fromPage, toPage, {
+        ocr: config.OCR_MODEL === "off" ? null : createPageOcr(openai, config.OCR_MODEL, () => ensureBudget(db, config, owner)),
+        ocrPagesLeft: config.OCR_MAX_PAGES_PER_DOCUMENT - doc.ocrPages,
+        onProgress: async (page) => {
+          if (page % PROGRESS_EVERY_PAGES === 0 && page < toPage) await markProgress(db, job, page);
+        },
       });
-      const chunks = chunkPages(pages);
-      const embedded = chunks.length
-        ? await embedTexts(createOpenAI(config), config.EMBEDDING_MODEL, chunks.map((c) => c.text))
-        : { vectors: [], tokens: 0 };
-      await storeRange(db, job, { fromPage: job.fromPage, toPage }, chunks, { ...embedded, model: config.EMBEDDING_MODEL });
+      const chunks = chunkPages(extracted.pages);
+      const embedded = chunks.length ? await embedTexts(openai, config.EMBEDDING_MODEL, chunks.map((c) => c.text)) : { vectors: [], tokens: 0 };
+      await storeRange(db, job, { fromPage: job.fromPage, toPage }, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
       chunkCount = chunks.length;
       embeddingTokens = embedded.tokens;
+      ocrPages = extracted.ocr.pages;
     }
 
     const last = toPage >= total;
     if (!last) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
-    const status = last ? await finalize(db, job) : "range_done";
+    const final = last ? await finalize(db, job) : null;
+    const status = final?.status ?? "range_done";
     recordIngest(env, {
       requestId: job.requestId ?? null,
       tenant: job.tenantId,
@@ -63,7 +72,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       fromPage: job.fromPage,
       toPage,
       status,
-      errorCode: status === "failed" ? "no_text" : null,
+      errorCode: final?.errorCode ?? null,
       durationMs: Math.round(performance.now() - started),
       pages: toPage - job.fromPage + 1,
       chunks: chunkCount,
@@ -72,6 +81,12 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   } finally {
     await pdf.loadingTask.destroy();
   }
+}
+
+/** OCR tokens count against the daily budgets: checked before each page goes to the model. */
+async function ensureBudget(db: Services["db"], config: Config, owner: { tenantId: string; userId: string }): Promise<void> {
+  const state = await quotaState(db, config, owner);
+  if (state.exceeded) throw new OcrError("ocr_budget", quotaMessage(state), true);
 }
 
 const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === "23503";

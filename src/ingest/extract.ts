@@ -1,37 +1,85 @@
-// PDF → normalised text per page, with unpdf (pdf.js). Pages are released as soon as they are read, so a
-// 500-page document stays far inside the isolate's memory.
-import { getDocumentProxy } from "unpdf";
-import { textLayerText } from "../pdf/text-layer.ts";
+// PDF → normalised text per page, with unpdf (pdf.js). Each page is read from its text layer, or by OCR when
+// the text layer cannot be trusted (src/pdf/trust.ts decides). Pages are released as soon as they are read,
+// and a page that cannot be read becomes a warning, not the end of the document.
+import OpenAI from "openai";
+import { OcrError, type OcrErrorCode, type PageOcr } from "../ocr/page-ocr.ts";
+import type { PdfDocument, PdfPage } from "../pdf/open.ts";
+import { annotationText, textLayerText } from "../pdf/text-layer.ts";
+import { needsOcr } from "../pdf/trust.ts";
 import { normalizeText } from "../text/normalize.ts";
 import type { PageText } from "./chunker.ts";
-import { PermanentIngestError } from "./errors.ts";
 
-export type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
+/** Why a page has no text in the index: shown to the user on the document. */
+export interface PageWarning {
+  page: number;
+  code: "page_unreadable" | "ocr_off" | "ocr_limit" | OcrErrorCode;
+  message: string;
+}
 
-export async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
-  try {
-    return await getDocumentProxy(bytes);
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === "PasswordException") throw new PermanentIngestError("encrypted", "The PDF is password-protected; upload it without encryption");
-    throw new PermanentIngestError("invalid_pdf", `The file could not be read as a PDF (${(err as Error).message ?? name})`);
-  }
+export interface ExtractOptions {
+  /** OCR for untrusted pages; null when OCR is off. */
+  ocr: PageOcr | null;
+  /** How many more pages this document may still OCR (the per-document limit minus pages already done). */
+  ocrPagesLeft: number;
+  onProgress?: (page: number) => Promise<void>;
+}
+
+export interface ExtractedPage extends PageText {
+  /** How the text was obtained. */
+  source: "text_layer" | "ocr";
+}
+
+export interface ExtractResult {
+  pages: ExtractedPage[];
+  warnings: PageWarning[];
+  ocr: { pages: number; promptTokens: number; completionTokens: number; model: string | null };
 }
 
 /** Reads pages from..to (1-based, inclusive); `onProgress` is told the last page read. */
-export async function extractPages(pdf: PdfDocument, from: number, to: number, onProgress?: (page: number) => Promise<void>): Promise<PageText[]> {
-  const pages: PageText[] = [];
+export async function extractPages(pdf: PdfDocument, from: number, to: number, options: ExtractOptions): Promise<ExtractResult> {
+  const result: ExtractResult = { pages: [], warnings: [], ocr: { pages: 0, promptTokens: 0, completionTokens: 0, model: options.ocr?.model ?? null } };
+  let ocrLeft = options.ocrPagesLeft;
   for (let n = from; n <= to; n++) {
-    const page = await pdf.getPage(n);
+    let page: PdfPage | undefined;
     try {
-      const text = normalizeText(await textLayerText(page));
-      if (text) pages.push({ page: n, text });
+      page = await pdf.getPage(n);
+      const raw = joinText(await textLayerText(page), await annotationText(page));
+      const layer = normalizeText(raw);
+      const verdict = await needsOcr(page, raw);
+      let text = layer;
+      let source: ExtractedPage["source"] = "text_layer";
+      if (verdict && !options.ocr) {
+        result.warnings.push({ page: n, code: "ocr_off", message: `Page ${n} was not OCRed (${verdict.reason}): OCR is off` });
+      } else if (verdict && ocrLeft <= 0) {
+        result.warnings.push({ page: n, code: "ocr_limit", message: `Page ${n} was not OCRed (${verdict.reason}): the document's OCR page limit is reached` });
+      } else if (verdict && options.ocr) {
+        ocrLeft--;
+        try {
+          const read = await options.ocr.transcribe(page, verdict.images);
+          result.ocr.pages++;
+          result.ocr.promptTokens += read.promptTokens;
+          result.ocr.completionTokens += read.completionTokens;
+          const ocrText = normalizeText(read.text);
+          if (ocrText) [text, source] = [ocrText, "ocr"];
+        } catch (err) {
+          // Transient failures retry the range; permanent ones leave the page with what its text layer had.
+          if (!(err instanceof OcrError) || !err.permanent) throw err;
+          result.warnings.push({ page: n, code: err.code, message: `Page ${n} was not OCRed: ${err.message}` });
+        }
+      }
+      if (text) result.pages.push({ page: n, text, source });
     } catch (err) {
-      throw new PermanentIngestError("invalid_pdf", `Page ${n} could not be read (${(err as Error).message})`);
+      if (isRetryable(err)) throw err;
+      result.warnings.push({ page: n, code: "page_unreadable", message: `Page ${n} could not be read (${(err as Error).message ?? String(err)})` });
     } finally {
-      page.cleanup();
+      page?.cleanup();
     }
-    if (onProgress) await onProgress(n);
+    if (options.onProgress) await options.onProgress(n);
   }
-  return pages;
+  return result;
 }
+
+const joinText = (...parts: string[]) => parts.filter((p) => p.trim()).join("\n\n");
+
+/** Failures outside the PDF itself (the OCR service), which another attempt may get past. */
+const isRetryable = (err: unknown) => err instanceof OcrError || err instanceof OpenAI.APIError || (err as Error)?.name === "APIConnectionError";

@@ -3,6 +3,7 @@
 import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
 import type { Chunk } from "./chunker.ts";
+import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
 import type { PermanentErrorCode } from "./errors.ts";
 
 export interface IngestTarget {
@@ -37,23 +38,51 @@ export async function markProgress(db: Db, t: IngestTarget, pagesDone: number): 
   );
 }
 
+/** Fails the document and drops what its earlier ranges stored: a failed document keeps no chunks or pages. */
 export async function markFailed(db: Db, t: IngestTarget, code: PermanentErrorCode | "ingest_failed", message: string): Promise<void> {
-  await db.$client.query(
-    `update documents set status = 'failed', error_code = $3, error_message = $4, updated_at = now()
-     where tenant_id = $1 and id = $2 and status <> 'ready'`,
-    [t.tenantId, t.documentId, code, message.slice(0, 1000)],
-  );
+  const sql = db.$client;
+  const owned = "tenant_id = $1 and document_id = $2 and exists (select 1 from documents where tenant_id = $1 and id = $2 and status <> 'ready')";
+  await sql.transaction([
+    sql.query(`delete from chunks where ${owned}`, [t.tenantId, t.documentId]),
+    sql.query(`delete from document_pages where ${owned}`, [t.tenantId, t.documentId]),
+    sql.query(
+      `update documents set status = 'failed', error_code = $3, error_message = $4, chunk_count = 0, token_count = 0, updated_at = now()
+       where tenant_id = $1 and id = $2 and status <> 'ready'`,
+      [t.tenantId, t.documentId, code, message.slice(0, 1000)],
+    ),
+  ]);
 }
 
-export async function storeRange(
-  db: Db,
-  t: IngestTarget,
-  range: { fromPage: number; toPage: number },
-  chunks: Chunk[],
-  embedding: { vectors: number[][]; tokens: number; model: string },
-): Promise<void> {
+export interface RangeOutput {
+  pages: ExtractedPage[];
+  warnings: PageWarning[];
+  chunks: Chunk[];
+  embedding: { vectors: number[][]; tokens: number; model: string };
+  ocr: ExtractResult["ocr"];
+}
+
+export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: number; toPage: number }, out: RangeOutput): Promise<void> {
+  const { chunks, embedding } = out;
   const sql = db.$client;
   const queries = [];
+  if (out.pages.length) {
+    const params: unknown[] = [t.tenantId, t.documentId];
+    const rows = out.pages.map((p) => {
+      params.push(p.page, p.text, p.source);
+      return `($1, $2, $${params.length - 2}, $${params.length - 1}, $${params.length})`;
+    });
+    queries.push(
+      sql.query(`insert into document_pages (tenant_id, document_id, page, text, source) values ${rows.join(", ")} on conflict do nothing`, params),
+    );
+  }
+  if (out.ocr.pages) {
+    queries.push(
+      sql.query(
+        "insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ($1, $2, 'ocr', $3, $4, $5)",
+        [t.tenantId, t.userId, out.ocr.model, out.ocr.promptTokens, out.ocr.completionTokens],
+      ),
+    );
+  }
   if (chunks.length) {
     const params: unknown[] = [];
     const rows = chunks.map((chunk, i) => {
@@ -74,27 +103,48 @@ export async function storeRange(
     );
   }
   queries.push(
-    sql.query("update documents set pages_done = greatest(pages_done, $3), updated_at = now() where tenant_id = $1 and id = $2", [
-      t.tenantId,
-      t.documentId,
-      range.toPage,
-    ]),
+    // Warnings merge without duplicates, so a redelivered range cannot list a page twice.
+    sql.query(
+      `update documents set pages_done = greatest(pages_done, $3), ocr_pages = ocr_pages + $4,
+         warnings = (select coalesce(jsonb_agg(distinct w order by w), '[]'::jsonb) from jsonb_array_elements(warnings || $5::jsonb) w),
+         updated_at = now()
+       where tenant_id = $1 and id = $2`,
+      [t.tenantId, t.documentId, range.toPage, out.ocr.pages, JSON.stringify(out.warnings)],
+    ),
   );
   await sql.transaction(queries);
 }
 
-/** Last range done: ready with counts, or failed when no page had any text. */
-export async function finalize(db: Db, t: IngestTarget): Promise<"ready" | "failed"> {
-  const [row] = await db.$client.query(
-    `update documents d set
-       status = case when s.n = 0 then 'failed' else 'ready' end,
-       error_code = case when s.n = 0 then 'no_text' end,
-       error_message = case when s.n = 0 then 'No text could be extracted: the PDF seems to contain only images (scanned pages are not supported)' end,
-       chunk_count = s.n, token_count = s.tokens, pages_done = d.pages_total, updated_at = now()
-     from (select count(*)::int as n, coalesce(sum(token_count), 0)::int as tokens from chunks where tenant_id = $1 and document_id = $2) s
-     where d.tenant_id = $1 and d.id = $2
-     returning d.status`,
+/** Last range done: ready with counts, or failed, with the cause, when no page had any text. */
+export async function finalize(db: Db, t: IngestTarget): Promise<{ status: "ready" | "failed"; errorCode: FinalErrorCode | null }> {
+  const sql = db.$client;
+  const [doc] = await sql.query(
+    `select d.warnings, (select count(*)::int from chunks c where c.tenant_id = $1 and c.document_id = $2) as n
+     from documents d where d.tenant_id = $1 and d.id = $2`,
     [t.tenantId, t.documentId],
   );
-  return (row?.status ?? "failed") as "ready" | "failed";
+  const failure = doc && doc.n === 0 ? emptyDocumentError((doc.warnings ?? []) as PageWarning[]) : null;
+  await sql.query(
+    `update documents d set
+       status = $3, error_code = $4, error_message = $5,
+       chunk_count = s.n, token_count = s.tokens, pages_done = d.pages_total, updated_at = now()
+     from (select count(*)::int as n, coalesce(sum(token_count), 0)::int as tokens from chunks where tenant_id = $1 and document_id = $2) s
+     where d.tenant_id = $1 and d.id = $2`,
+    [t.tenantId, t.documentId, failure ? "failed" : "ready", failure?.code ?? null, failure?.message ?? null],
+  );
+  return { status: failure ? "failed" : "ready", errorCode: failure?.code ?? null };
+}
+
+export type FinalErrorCode = "no_text" | "invalid_pdf" | "ocr_unavailable" | "quota_exceeded";
+
+/** Why a document that produced no text failed, from what its pages said. */
+function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; message: string } {
+  const has = (code: PageWarning["code"]) => warnings.find((w) => w.code === code);
+  const unavailable = has("ocr_unavailable");
+  if (unavailable) return { code: "ocr_unavailable", message: `The pages are scanned images and OCR is not available (${unavailable.message})` };
+  if (has("ocr_budget")) return { code: "quota_exceeded", message: "The pages are scanned images, and the daily token budget ran out before they could be OCRed" };
+  if (warnings.length && warnings.every((w) => w.code === "page_unreadable"))
+    return { code: "invalid_pdf", message: `No page could be read: ${warnings[0]!.message}` };
+  if (has("ocr_off")) return { code: "no_text", message: "No text could be extracted: the pages are scanned images and OCR is off" };
+  return { code: "no_text", message: "No text could be extracted: the PDF has no text and no scanned pages to read" };
 }

@@ -1,0 +1,78 @@
+// OCR of one page through the OpenAI API: the page image goes to a vision-capable chat model (OCR_MODEL) with a
+// prompt that asks for a verbatim transcription and nothing else.
+import { Buffer } from "node:buffer";
+import OpenAI from "openai";
+import type { PlacedImage } from "../pdf/page-images.ts";
+import type { PdfPage } from "../pdf/open.ts";
+import { pageImage } from "./page-image.ts";
+
+export type OcrErrorCode = "ocr_failed" | "ocr_unavailable" | "ocr_budget";
+
+/** An OCR failure. Permanent ones become a warning on the page; the others are retried with the message. */
+export class OcrError extends Error {
+  readonly code: OcrErrorCode;
+  readonly permanent: boolean;
+  constructor(code: OcrErrorCode, message: string, permanent: boolean) {
+    super(message);
+    this.code = code;
+    this.permanent = permanent;
+  }
+}
+
+export interface PageReading {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface PageOcr {
+  model: string;
+  transcribe(page: PdfPage, images?: PlacedImage[]): Promise<PageReading>;
+}
+
+const SYSTEM_PROMPT = [
+  "You transcribe scanned document pages.",
+  "Return the page's text verbatim, in reading order (right to left for Persian and Arabic), keeping paragraphs",
+  "as blank-line separated blocks and table rows as lines. Keep every language as written; do not translate,",
+  "summarise, correct or describe the page. Return nothing but the text; if the page has no text, return nothing.",
+].join(" ");
+
+/**
+ * `beforeCall` runs before each model call (the daily budget check); it throws an OcrError to stop.
+ */
+export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => Promise<void> = async () => {}): PageOcr {
+  return {
+    model,
+    async transcribe(page, images) {
+      const image = await pageImage(page, images);
+      if (!image) throw new OcrError("ocr_failed", "the page has no image to read", true);
+      await beforeCall();
+      const url = `data:image/png;base64,${Buffer.from(image.png).toString("base64")}`;
+      try {
+        const res = await openai.chat.completions.create({
+          model,
+          temperature: 0,
+          messages: [
+            { role: "system", content: SYSTEM_PROMPT },
+            { role: "user", content: [{ type: "text", text: "Transcribe this page." }, { type: "image_url", image_url: { url, detail: "high" } }] },
+          ],
+        });
+        return {
+          text: res.choices[0]?.message.content ?? "",
+          promptTokens: res.usage?.prompt_tokens ?? 0,
+          completionTokens: res.usage?.completion_tokens ?? 0,
+        };
+      } catch (err) {
+        throw classify(err);
+      }
+    },
+  };
+}
+
+function classify(err: unknown): Error {
+  if (!(err instanceof OpenAI.APIError)) return err as Error;
+  if (err.code === "ocr_unavailable") return new OcrError("ocr_unavailable", `OCR is not available: ${err.message}`, true);
+  // A request the API refuses (bad image, model without vision) fails the same way every time.
+  if (err.status === 400 || err.status === 404 || err.status === 422) return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, true);
+  return new OcrError("ocr_failed", `the OCR call failed: ${err.message}`, false);
+}
