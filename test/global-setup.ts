@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { TestProject } from "vitest/node";
+import { startOpenAIStandIn } from "../dev/openai/server.ts";
 import { startStack } from "../dev/stack.ts";
 import { createTenant } from "../scripts/lib/db.ts";
 
@@ -14,13 +15,17 @@ export const TEST_TENANTS = [
 ] as const;
 
 const FIXTURES = new URL("./fixtures/pdf/", import.meta.url);
+const SOURCES = new URL("./fixtures/source/", import.meta.url);
 
 export default async function setup(project: TestProject) {
   project.provide(
     "fixturePdfs",
     Object.fromEntries(readdirSync(FIXTURES).map((name) => [name, readFileSync(new URL(name, FIXTURES)).toString("base64")])),
   );
+  project.provide("fixtureSources", Object.fromEntries(readdirSync(SOURCES).map((name) => [name, readFileSync(new URL(name, SOURCES), "utf8")])));
   const stack = await startStack({ env: { REDIS_URL: process.env.REDIS_URL } });
+  // A second OpenAI stand-in whose OCR has no tesseract, as a deployment whose OCR backend is missing.
+  const withoutOcr = await startOpenAIStandIn({ ocr: { tesseract: "/nonexistent/tesseract" } });
   for (const t of TEST_TENANTS) await createTenant(stack.postgresUrl, t.id, t.name, t.status);
   project.provide("workerBindings", {
     ...stack.bindings,
@@ -31,5 +36,9 @@ export default async function setup(project: TestProject) {
     RATE_LIMIT_AUTH_PER_IP: "30/10m",
     RATE_LIMIT_API_PER_USER: "300/1m",
   });
-  return () => stack.close();
+  project.provide("openaiWithoutOcrUrl", withoutOcr.url);
+  return async () => {
+    await withoutOcr.close();
+    await stack.close();
+  };
 }

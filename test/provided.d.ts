@@ -4,6 +4,10 @@ declare module "vitest" {
     workerBindings: Record<string, string>;
     /** The PDFs of test/fixtures/pdf, base64-encoded (workerd tests cannot read files). */
     fixturePdfs: Record<string, string>;
+    /** The files of test/fixtures/source (texts the producer fixtures were made from, questions.json), by name. */
+    fixtureSources: Record<string, string>;
+    /** An OpenAI stand-in whose OCR cannot run (no tesseract): vision requests answer 503 ocr_unavailable. */
+    openaiWithoutOcrUrl: string;
   }
 }
 export {};

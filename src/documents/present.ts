@@ -2,6 +2,17 @@
 import { z } from "@hono/zod-openapi";
 import type { DocumentRow } from "./repository.ts";
 
+/** Why a page has no text in the index (or only its text layer): see src/ingest/extract.ts. */
+export const PageWarningSchema = z
+  .object({
+    page: z.number().int().openapi({ description: "1-based page number" }),
+    code: z.enum(["page_unreadable", "ocr_off", "ocr_limit", "ocr_failed", "ocr_unavailable", "ocr_budget"]),
+    message: z.string(),
+  })
+  .openapi("PageWarning");
+
+export type PageWarningJson = z.infer<typeof PageWarningSchema>;
+
 export const DocumentSchema = z
   .object({
     id: z.uuid(),
@@ -13,9 +24,11 @@ export const DocumentSchema = z
     page_count: z.number().int().nullable(),
     chunk_count: z.number().int().nullable(),
     token_count: z.number().int().nullable(),
+    ocr_pages: z.number().int().openapi({ description: "Pages read by OCR so far" }),
+    warnings: z.array(PageWarningSchema).openapi({ description: "Pages that could not be read, or were not OCRed, in page order" }),
     error: z
       .object({
-        code: z.enum(["too_many_pages", "encrypted", "invalid_pdf", "no_text", "ingest_failed"]),
+        code: z.enum(["too_many_pages", "encrypted", "invalid_pdf", "no_text", "ocr_unavailable", "quota_exceeded", "ingest_failed"]),
         message: z.string(),
       })
       .nullable(),
@@ -25,6 +38,12 @@ export const DocumentSchema = z
   .openapi("Document");
 
 export type DocumentJson = z.infer<typeof DocumentSchema>;
+
+/** The stored warnings in page order (the column is an unordered set of distinct objects). */
+export const presentWarnings = (warnings: DocumentRow["warnings"] | null | undefined): PageWarningJson[] =>
+  (warnings ?? [])
+    .map((w) => ({ page: w.page, code: w.code as PageWarningJson["code"], message: w.message }))
+    .sort((a, b) => a.page - b.page || a.code.localeCompare(b.code));
 
 export function presentDocument(d: DocumentRow): DocumentJson {
   return {
@@ -37,6 +56,8 @@ export function presentDocument(d: DocumentRow): DocumentJson {
     page_count: d.status === "ready" ? d.pagesTotal : null,
     chunk_count: d.chunkCount,
     token_count: d.tokenCount,
+    ocr_pages: d.ocrPages,
+    warnings: presentWarnings(d.warnings),
     error: d.errorCode ? { code: d.errorCode as NonNullable<DocumentJson["error"]>["code"], message: d.errorMessage ?? "" } : null,
     created_at: d.createdAt.toISOString(),
     updated_at: d.updatedAt.toISOString(),

@@ -1,9 +1,10 @@
 // Document rows. Every query is scoped to tenant AND owner: another user's document simply does not exist.
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, asc, between, desc, eq, exists, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { documents } from "../db/schema.ts";
+import { documentPages, documents } from "../db/schema.ts";
 
 export type DocumentRow = typeof documents.$inferSelect;
+export type PageRow = Pick<typeof documentPages.$inferSelect, "page" | "text" | "source">;
 
 export interface Owner {
   tenantId: string;
@@ -65,4 +66,28 @@ export async function listDocuments(db: Db, owner: Owner, limit: number, after?:
 export async function deleteDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
   const [row] = await db.delete(documents).where(and(owned(owner), eq(documents.id, id))).returning();
   return row ?? null;
+}
+
+/**
+ * The stored text of pages from..to (inclusive) of one of the owner's documents, in page order: a range scan of
+ * the (document_id, page) primary key. Pages without text have no row. The owner's document must exist, so this
+ * query alone never reveals another user's pages.
+ */
+export async function listPages(db: Db, owner: Owner, documentId: string, from: number, to: number): Promise<PageRow[]> {
+  const ownDocument = db
+    .select({ one: sql`1` })
+    .from(documents)
+    .where(and(owned(owner), eq(documents.id, documentId)));
+  return db
+    .select({ page: documentPages.page, text: documentPages.text, source: documentPages.source })
+    .from(documentPages)
+    .where(
+      and(
+        eq(documentPages.tenantId, owner.tenantId),
+        eq(documentPages.documentId, documentId),
+        between(documentPages.page, from, to),
+        exists(ownDocument),
+      ),
+    )
+    .orderBy(asc(documentPages.page));
 }

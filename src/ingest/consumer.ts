@@ -77,6 +77,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       pages: toPage - job.fromPage + 1,
       chunks: chunkCount,
       embeddingTokens,
+      ocrPages,
     });
   } finally {
     await pdf.loadingTask.destroy();
@@ -103,14 +104,16 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
     } catch (err) {
       if (err instanceof PermanentIngestError) {
         await markFailed(services.db, job, err.code, err.message);
-        recordIngest(env, { requestId: job.requestId ?? null, tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: err.code, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0 });
+        recordIngest(env, { requestId: job.requestId ?? null, tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: err.code, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0, ocrPages: 0 });
         message.ack();
       } else if (isForeignKeyViolation(err)) {
         message.ack(); // the document was deleted while its chunks were being written
       } else {
         console.error(JSON.stringify({ msg: "ingest attempt failed", document_id: job.documentId, attempt: message.attempts, error: String(err) }));
-        if (message.attempts >= INGEST_MAX_ATTEMPTS)
+        if (message.attempts >= INGEST_MAX_ATTEMPTS) {
           await markFailed(services.db, job, "ingest_failed", `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`).catch(() => {});
+          recordIngest(env, { requestId: job.requestId ?? null, tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode: "ingest_failed", durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0, ocrPages: 0 });
+        }
         message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
       }
     }

@@ -2,7 +2,7 @@
 // job and per chat answer. Column layout (query with the SQL API, see docs/operations.md):
 //   request: blob1 'request', blob2 route, blob3 method, blob4 tenant; double1 status, double2 latency_ms
 //   ingest:  blob1 'ingest', blob2 status, blob3 error_code, blob4 tenant; double1 duration_ms, double2 pages,
-//            double3 chunks, double4 embedding_tokens
+//            double3 chunks, double4 embedding_tokens, double5 ocr_pages
 //   chat:    blob1 'chat', blob2 status, blob3 model, blob4 tenant; double1 first_delta_ms, double2 duration_ms,
 //            double3 prompt_tokens, double4 completion_tokens, double5 sources
 // The index (sampling key) is the tenant.
@@ -30,6 +30,8 @@ export interface IngestEvent {
   pages: number;
   chunks: number;
   embeddingTokens: number;
+  /** Pages of the range read by OCR. */
+  ocrPages: number;
 }
 
 export interface ChatEvent {
@@ -66,11 +68,11 @@ export function recordRequest(env: Env, e: RequestEvent): void {
 }
 
 export function recordIngest(env: Env, e: IngestEvent): void {
-  log({ msg: "ingest", request_id: e.requestId, tenant: e.tenant, document_id: e.documentId, from_page: e.fromPage, to_page: e.toPage, status: e.status, error_code: e.errorCode, duration_ms: e.durationMs, pages: e.pages, chunks: e.chunks, embedding_tokens: e.embeddingTokens });
+  log({ msg: "ingest", request_id: e.requestId, tenant: e.tenant, document_id: e.documentId, from_page: e.fromPage, to_page: e.toPage, status: e.status, error_code: e.errorCode, duration_ms: e.durationMs, pages: e.pages, chunks: e.chunks, embedding_tokens: e.embeddingTokens, ocr_pages: e.ocrPages });
   write(env, {
     indexes: [e.tenant],
     blobs: ["ingest", e.status, e.errorCode ?? "", e.tenant],
-    doubles: [e.durationMs, e.pages, e.chunks, e.embeddingTokens],
+    doubles: [e.durationMs, e.pages, e.chunks, e.embeddingTokens, e.ocrPages],
   });
 }
 

@@ -35,6 +35,11 @@ const LINES_LOOKBACK = 3;
 /** A vertical step this many times the page's usual line step starts a new paragraph. */
 const PARAGRAPH_STEP = 1.45;
 
+/**
+ * LibreOffice justifies Persian with kashida glyphs that have no Unicode mapping, which pdf.js then reads as an
+ * ASCII quote: a quote squeezed between two Arabic letters is one of those.
+ */
+const KASHIDA_STAND_IN = /(?<=[\u0620-\u064A\u066E-\u06D3\uFB50-\uFDFF\uFE70-\uFEFC][\u064B-\u065F\u0670]*)["']+(?=[\u0620-\u064A\u066E-\u06D3\uFB50-\uFDFF\uFE70-\uFEFC])/gu;
 const MARKS_ONLY = /^[\s\p{M}]+$/u;
 
 /** The page's text: lines joined by "\n", paragraphs by "\n\n". */
@@ -51,7 +56,7 @@ export function layoutText(runs: TextRun[]): string {
       const visual = paragraph.map(visualLine);
       // A paragraph has one base direction: a Persian line that starts with a URL is still a Persian line.
       const direction = dominantDirection(visual.join(" "));
-      return visual.map((v) => reorder(v, direction)).join("\n");
+      return visual.map((v) => reorder(v, direction).replace(KASHIDA_STAND_IN, "")).join("\n");
     })
     .join("\n\n");
 }

@@ -9,7 +9,8 @@ const ARABIC_LETTER = /[\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FC\uFB50-\uFD
 
 /** The page's text from its text layer, laid out in reading order (see layout.ts). */
 export async function textLayerText(page: PDFPageProxy): Promise<string> {
-  const content = await page.getTextContent({ includeMarkedContent: true });
+  // Without pdf.js's own normalisation, Arabic presentation forms survive: they show where a ZWNJ was (normalize.ts).
+  const content = await page.getTextContent({ includeMarkedContent: true, disableNormalization: true });
   return layoutText(textRuns(content.items));
 }
 
@@ -45,12 +46,20 @@ export function textRuns(items: Item[]): TextRun[] {
   return runs;
 }
 
-/** Two Arabic letters side by side on one baseline. */
+/** Two Arabic letters side by side on one baseline: the touching edges of two runs. */
 function isZwnjSlot(prev: TextRun, run: TextRun): boolean {
-  if (!ARABIC_LETTER.test(prev.text.slice(-1)) || !ARABIC_LETTER.test(run.text[0] ?? "")) return false;
+  const [left, right] = prev.x <= run.x ? [prev, run] : [run, prev];
+  if (!ARABIC_LETTER.test(edgeChar(left, "right")) || !ARABIC_LETTER.test(edgeChar(right, "left"))) return false;
   const size = Math.max(prev.size, run.size);
   const gap = Math.max(prev.x - (run.x + run.width), run.x - (prev.x + prev.width));
   return prev.angle === run.angle && Math.abs(prev.y - run.y) < 0.3 * size && gap < size;
+}
+
+/** The character drawn at one side of a run: a right-to-left run ends on its left. */
+function edgeChar(run: TextRun, side: "left" | "right"): string {
+  const chars = [...run.text.replace(/[\s\p{M}]+$/u, "")];
+  const first = (side === "left") === (run.dir === "ltr");
+  return (first ? chars[0] : chars.at(-1)) ?? "";
 }
 
 function toRun(item: Extract<Item, { str: string }>): TextRun {

@@ -27,6 +27,7 @@ const LETTERS: Record<string, string> = {
   "\u064A": "\u06CC", // Arabic yeh -> Persian yeh
   "\u0649": "\u06CC", // alef maksura -> Persian yeh
   "\u0643": "\u06A9", // Arabic kaf -> Persian kaf (keheh)
+  "\u06C0": "\u0647\u0654", // heh with yeh above (ۀ) -> heh + hamza above (هٔ), as most keyboards type it
   "\u066B": ".", // Arabic decimal separator
   "\u066C": ",", // Arabic thousands separator
 };
@@ -39,7 +40,7 @@ export function normalizeText(text: string): string {
     .replace(/\u2029/g, "\n\n")
     .replace(INVISIBLE, "")
     .replace(/\u0640/g, "") // tatweel only stretches glyphs
-    .replace(/[\u064A\u0649\u0643\u066B\u066C]/g, (c) => LETTERS[c] ?? c)
+    .replace(/[\u064A\u0649\u0643\u066B\u066C\u06C0]/g, (c) => LETTERS[c] ?? c)
     .replace(DIGITS, (d) => String(d.charCodeAt(0) & 0xf))
     // pdf.js puts a space before a tanwin/harakat at a word end ("بعدا ًدر"); move the mark back.
     .replace(/(\S)([^\S\n]+)([\u064B-\u065F\u0670]+)/g, "$1$3$2")

@@ -55,10 +55,17 @@ export function expectErrorShape(body: any, code: string) {
     throw new Error(`expected error ${code}, got ${JSON.stringify(body)}`);
 }
 
-export function fixturePdf(name: "first-latex-doc-en.pdf" | "lshort-en.pdf" | "lshort-fa.pdf"): Uint8Array {
+export function fixturePdf(name: string): Uint8Array {
   const b64 = inject("fixturePdfs")[name];
   if (!b64) throw new Error(`fixture ${name} missing from test/fixtures/pdf`);
   return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+/** A file of test/fixtures/source. */
+export function fixtureSource(name: string): string {
+  const text = inject("fixtureSources")[name];
+  if (text === undefined) throw new Error(`fixture source ${name} missing from test/fixtures/source`);
+  return text;
 }
 
 export function upload(token: string, bytes: Uint8Array | string, filename = "doc.pdf", options: { tenant?: string; field?: string } = {}) {

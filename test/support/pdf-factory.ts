@@ -146,3 +146,77 @@ export function makeGarbagePdf(size = 2048): Uint8Array {
 export function truncate(bytes: Uint8Array, n: number): Uint8Array {
   return bytes.slice(0, Math.max(0, n));
 }
+
+/**
+ * Three pages of text where page 2 is broken: its /Kids entry points at an object that does not exist, so
+ * pdf.js fails on that page alone (the other pages read fine).
+ */
+export function makeBrokenPagePdf(pages: [string, string, string]): Uint8Array {
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA];
+  const kids: string[] = [];
+  pages.forEach((text, i) => {
+    const pageNum = objects.length + 1;
+    kids.push(i === 1 ? "99 0 R" : `${pageNum} 0 R`);
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents ${pageNum + 1} 0 R >>`);
+    objects.push(stream("", textContent(text)));
+  });
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count 3 >>`;
+  return writePdf(objects);
+}
+
+/** A page tree that contains itself: every page lookup loops. */
+export function makeCyclicPagesPdf(): Uint8Array {
+  return writePdf(["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R] /Count 2 >>"]);
+}
+
+/**
+ * A filled-in form: one page with a printed label, a text field whose value is `value` (with an appearance
+ * stream, as a viewer saves it) and a free-text annotation saying `note`.
+ */
+export function makeFilledFormPdf(label: string, value: string, note: string): Uint8Array {
+  // 1 catalog, 2 pages, 3 font, 4 page, 5 content, 6 field widget, 7 its appearance, 8 free text.
+  const appearance = stream("/Type /XObject /Subtype /Form /BBox [0 0 300 20] /Resources << /Font << /F1 3 0 R >> >>", `/Tx BMC BT /F1 11 Tf 2 5 Td (${pdfString(value)}) Tj ET EMC`);
+  return writePdf([
+    "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] /DA (/F1 11 Tf 0 g) /DR << /Font << /F1 3 0 R >> >> >> >>",
+    "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+    HELVETICA,
+    `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [6 0 R 8 0 R] >>`,
+    stream("", textContent(label)),
+    `<< /Type /Annot /Subtype /Widget /FT /Tx /T (field1) /V (${pdfString(value)}) /DA (/F1 11 Tf 0 g) /Rect [50 680 350 700] /P 4 0 R /F 4 /AP << /N 7 0 R >> >>`,
+    appearance,
+    `<< /Type /Annot /Subtype /FreeText /Rect [50 600 400 640] /Contents (${pdfString(note)}) /DA (/F1 11 Tf 0 g) /F 4 /P 4 0 R >>`,
+  ]);
+}
+
+/** UTF-16 code units of s as big-endian hex, the char codes of a UCS-2 / UTF-16 CMap. */
+const utf16Hex = (s: string) => [...s].map((ch) => ch.charCodeAt(0).toString(16).padStart(4, "0")).join("").toUpperCase();
+
+/**
+ * One page of Chinese text shown as a PDF writer without font embedding writes it: a Type0 font whose
+ * /Encoding is the predefined CMap UniGB-UCS2-H (char codes are UCS-2) over a non-embedded CIDFontType0
+ * (STSong-Light, Adobe-GB1). Nothing in the file maps the codes to Unicode: a reader needs the predefined
+ * CMaps (UniGB-UCS2-H for code -> CID, Adobe-GB1-UCS2 for CID -> Unicode) to get the text.
+ * Each line is one `Tj` (BMP characters only).
+ */
+export function makeCjkPdf(lines: string[]): Uint8Array {
+  if (lines.length === 0) throw new Error("makeCjkPdf: at least one line");
+  const show = lines.map((line) => `<${utf16Hex(line)}> Tj T*`).join("\n");
+  const content = `BT\n/F1 18 Tf\n26 TL\n72 720 Td\n${show}\nET`;
+  // Objects 1-3 and the page (4) + content (5) come from pagesPdf; the Type0 font is 6, its CIDFont 7, descriptor 8.
+  const type0 = "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [7 0 R] >>";
+  const cidFont =
+    "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> " +
+    "/FontDescriptor 8 0 R /DW 1000 >>";
+  const descriptor =
+    "<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>";
+  return pagesPdf([content], [type0, cidFont, descriptor], "", "<< /Font << /F1 6 0 R >> >>");
+}
+
+/** `prefix` (Latin-1) before the bytes of a PDF, as some mail gateways and CGI scripts leave them. */
+export function withLeadingBytes(pdf: Uint8Array, prefix: string): Uint8Array {
+  const head = latin1(prefix);
+  const out = new Uint8Array(head.length + pdf.length);
+  out.set(head);
+  out.set(pdf, head.length);
+  return out;
+}
