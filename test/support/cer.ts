@@ -65,3 +65,22 @@ export function cer(extracted: string, reference: string): number {
   if (ref.length === 0) return ext.length === 0 ? 0 : Number.POSITIVE_INFINITY;
   return distance(ext, ref) / ref.length;
 }
+
+/**
+ * Whether `needle` occurs in `haystack` with at most `maxRate` × its length edits (substitutions, insertions,
+ * deletions): the approximate search of Sellers (1980), for text that OCR read with a few wrong letters.
+ */
+export function fuzzyIncludes(haystack: string, needle: string, maxRate: number): boolean {
+  const limit = Math.floor(needle.length * maxRate);
+  let prev = new Array<number>(haystack.length + 1).fill(0);
+  for (let i = 1; i <= needle.length; i++) {
+    const row = new Array<number>(haystack.length + 1);
+    row[0] = i;
+    for (let j = 1; j <= haystack.length; j++) {
+      const cost = needle[i - 1] === haystack[j - 1] ? 0 : 1;
+      row[j] = Math.min(prev[j - 1]! + cost, prev[j]! + 1, row[j - 1]! + 1);
+    }
+    prev = row;
+  }
+  return Math.min(...prev) <= limit;
+}
