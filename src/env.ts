@@ -5,6 +5,8 @@ import type { Services } from "./services/index.ts";
 
 export interface Env {
   ANALYTICS?: AnalyticsEngineDataset;
+  /** The static assets (public/): the demo page and pdf.js's CMaps and standard fonts (public/pdfjs/). */
+  ASSETS?: Fetcher;
   DOCUMENTS: R2Bucket;
   INGEST_QUEUE: Queue<IngestMessage>;
   CHAT_SESSIONS: DurableObjectNamespace<import("./chat/session-object.ts").ChatSession>;

@@ -1,13 +1,59 @@
 // Opening a PDF with pdf.js (unpdf's serverless build), with the failures a user can act on named.
 import { getDocumentProxy } from "unpdf";
 import { PermanentIngestError } from "../ingest/errors.ts";
+import { PDFJS_ASSET_DIR, type PdfResources } from "./resources.ts";
+
+export type { PdfResources } from "./resources.ts";
+export { assetResources } from "./resources.ts";
 
 export type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 export type PdfPage = Awaited<ReturnType<PdfDocument["getPage"]>>;
 
-export async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
+type BinaryKind = "cMapUrl" | "standardFontDataUrl" | "wasmUrl";
+const FOLDER: Record<BinaryKind, string | null> = { cMapUrl: "cmaps/", standardFontDataUrl: "standard_fonts/", wasmUrl: null };
+/** pdf.js asks for names from its own lists (CMaps, standard fonts); anything else is refused, never looked up. */
+const SAFE_FILENAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * pdf.js's BinaryDataFactory (what its worker asks for with `FetchBinaryData` when `useWorkerFetch` is false)
+ * reading from `resources`. pdf.js constructs it itself, so the class closes over the resources.
+ */
+function binaryDataFactory(resources: PdfResources) {
+  return class ResourcesBinaryDataFactory {
+    async fetch({ kind, filename }: { kind: BinaryKind; filename: string }): Promise<Uint8Array> {
+      const folder = FOLDER[kind];
+      // unpdf's build has its wasm decoders inline; it never asks for them.
+      if (!folder) throw new Error(`pdf.js asked for ${kind} data (${filename}), which DocuChat does not provide`);
+      if (!SAFE_FILENAME.test(filename) || filename.includes("..")) throw new Error(`pdf.js asked for an unexpected ${kind} file name`);
+      const path = `${PDFJS_ASSET_DIR}${folder}${filename}`;
+      const bytes = await resources.fetchAsset(path);
+      // pdf.js catches this: the font is then read as without the data (a warning), the page as before.
+      if (!bytes) throw new Error(`${path} is not among the static assets`);
+      return bytes;
+    }
+  };
+}
+
+/**
+ * Opens the PDF. With `resources` (the Worker: assetResources(env); Node: scripts/lib/pdf-resources.ts) pdf.js
+ * gets the predefined CMaps and the standard fonts, without which CJK text in non-embedded CID fonts is lost;
+ * without them it reads what it can, as before.
+ */
+export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Promise<PdfDocument> {
+  const options = resources
+    ? {
+        BinaryDataFactory: binaryDataFactory(resources),
+        useWorkerFetch: false,
+        // Only their being set matters to pdf.js (with a trailing slash); the factory knows the folders.
+        cMapUrl: `/${PDFJS_ASSET_DIR}${FOLDER.cMapUrl}`,
+        cMapPacked: true,
+        standardFontDataUrl: `/${PDFJS_ASSET_DIR}${FOLDER.standardFontDataUrl}`,
+        // A Worker has no system fonts: pdf.js must load the standard font data instead of assuming them.
+        useSystemFonts: false,
+      }
+    : {};
   try {
-    return await getDocumentProxy(bytes);
+    return await getDocumentProxy(bytes, options);
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === "PasswordException") throw new PermanentIngestError("encrypted", "The PDF is password-protected; upload it without encryption");

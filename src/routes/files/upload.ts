@@ -1,5 +1,5 @@
 // POST /v1/files — stores a PDF in R2 and queues its ingestion. Nothing is parsed on the request path
-// beyond the checks the limits need: size (streamed, never buffered past the limit), magic bytes, sha256.
+// beyond the checks the limits need: size (streamed, never buffered past the limit), the %PDF- header, sha256.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
@@ -13,6 +13,22 @@ import { requireQuota } from "../../middleware/quota.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
 import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+
+const PDF_MAGIC = [0x25, 0x50, 0x44, 0x46, 0x2d]; // "%PDF-"
+/**
+ * PDF readers find the header anywhere in the first 1024 bytes (pdf.js: "%PDF-" wholly inside them, and it then
+ * counts offsets from there): junk that a mail gateway or script put before the header is accepted, as they accept it.
+ */
+const PDF_HEADER_WINDOW = 1024;
+
+/** Whether "%PDF-" lies within the first PDF_HEADER_WINDOW bytes. */
+function hasPdfHeader(bytes: ArrayBuffer): boolean {
+  const head = new Uint8Array(bytes, 0, Math.min(PDF_HEADER_WINDOW, bytes.byteLength));
+  for (let start = 0; start + PDF_MAGIC.length <= head.length; start++) {
+    if (PDF_MAGIC.every((b, i) => head[start + i] === b)) return true;
+  }
+  return false;
+}
 
 const tooLarge = () => new ApiError(413, "file_too_large", `PDFs are limited to ${MAX_UPLOAD_BYTES} bytes (25 MiB)`);
 
@@ -30,7 +46,7 @@ export const route = createRoute({
   tags: ["Files"],
   summary: "Upload a PDF",
   description:
-    `Accepts one PDF (bytes must start with %PDF-) of at most ${MAX_UPLOAD_BYTES} bytes in the multipart field \`file\`. ` +
+    `Accepts one PDF (\`%PDF-\` within its first ${PDF_HEADER_WINDOW} bytes, as PDF readers accept it) of at most ${MAX_UPLOAD_BYTES} bytes in the multipart field \`file\`. ` +
     "Answers 202 at once and ingests in the background: poll GET /v1/files/{id} for progress. " +
     "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate.",
   security: bearerSecurity,
@@ -68,7 +84,6 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const PDF_MAGIC = [0x25, 0x50, 0x44, 0x46, 0x2d]; // "%PDF-"
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { services, tenant, user } = c.var;
@@ -79,9 +94,8 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (file.size === 0) throw new ApiError(400, "empty_file", "The file is empty");
 
   const bytes = await file.arrayBuffer();
-  const head = new Uint8Array(bytes, 0, Math.min(PDF_MAGIC.length, bytes.byteLength));
-  if (!PDF_MAGIC.every((b, i) => head[i] === b))
-    throw new ApiError(415, "unsupported_media_type", "Only PDF files are accepted (the content does not start with %PDF-)");
+  if (!hasPdfHeader(bytes))
+    throw new ApiError(415, "unsupported_media_type", `Only PDF files are accepted (no %PDF- header in the first ${PDF_HEADER_WINDOW} bytes)`);
 
   const sha256 = await sha256Hex(bytes);
   const existing = await findDocumentBySha(services.db, owner, sha256);
