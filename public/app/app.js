@@ -286,6 +286,7 @@ const docs = {
   /** file ids the chat is limited to */ selected: new Set(),
   /** @type {Map<string, number>} */ pollers: new Map(),
   /** @type {Map<string, Promise<string>>} */ blobUrls: new Map(),
+  /** GET /v1/files/{id}/pages answers, by "id:from-to" */ pageTexts: new Map(),
   /** @type {Set<{ abort(): void }>} */ uploads: new Set(),
   loading: false,
 };
@@ -299,6 +300,7 @@ function resetDocs() {
   docs.uploads.clear();
   for (const p of docs.blobUrls.values()) p.then((url) => URL.revokeObjectURL(url), () => {});
   docs.blobUrls.clear();
+  docs.pageTexts.clear();
   docs.byId.clear();
   docs.rows.clear();
   docs.selected.clear();
@@ -368,6 +370,7 @@ function removeDoc(id) {
   docs.byId.delete(id);
   docs.blobUrls.get(id)?.then((url) => URL.revokeObjectURL(url), () => {});
   docs.blobUrls.delete(id);
+  for (const key of [...docs.pageTexts.keys()]) if (key.startsWith(`${id}:`)) docs.pageTexts.delete(key);
   if (docs.selected.delete(id)) updateScope();
   updateDocsChrome();
 }
@@ -391,6 +394,7 @@ function buildDocRow(doc) {
       h("span", { class: "badge" }),
     ),
     h("div", { class: "doc-meta" }),
+    h("details", { class: "doc-warnings", hidden: true }, h("summary", {}), h("ul", {})),
     h(
       "div",
       { class: "doc-progress" },
@@ -426,8 +430,10 @@ function updateDocRow(row, doc) {
   const parts = [formatBytes(doc.size_bytes)];
   if (doc.page_count != null) parts.push(`${doc.page_count} ${doc.page_count === 1 ? "page" : "pages"}`);
   if (doc.chunk_count != null && doc.status === "ready") parts.push(`${numberFmt.format(doc.chunk_count)} chunks`);
+  if (doc.ocr_pages) parts.push(`${numberFmt.format(doc.ocr_pages)} ${doc.ocr_pages === 1 ? "page" : "pages"} OCRed`);
   parts.push(relativeTime(doc.created_at));
   q(".doc-meta").textContent = parts.join(" · ");
+  updateDocWarnings(/** @type {HTMLDetailsElement} */ (q(".doc-warnings")), doc.warnings ?? []);
 
   const progressBox = q(".doc-progress");
   progressBox.hidden = isTerminal(doc);
@@ -445,6 +451,21 @@ function updateDocRow(row, doc) {
   const error = q(".doc-error");
   error.hidden = doc.status !== "failed";
   error.textContent = doc.error ? `${doc.error.message} (${doc.error.code})` : "Processing failed.";
+}
+
+/** "2 pages not read", opening to the list of what happened to each page; rebuilt only when the warnings change. */
+function updateDocWarnings(box, warnings) {
+  const key = JSON.stringify(warnings);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.hidden = warnings.length === 0;
+  const pages = new Set(warnings.map((w) => w.page)).size;
+  const summary = /** @type {HTMLElement} */ (box.querySelector("summary"));
+  summary.textContent = `${pages} ${pages === 1 ? "page" : "pages"} not read`;
+  summary.title = warnings.map((w) => w.message).join("\n");
+  /** @type {HTMLElement} */ (box.querySelector("ul")).replaceChildren(
+    ...warnings.map((w) => h("li", {}, h("span", { class: "badge badge-warn" }, `p. ${w.page}`), " ", w.message, " ", h("code", {}, w.code))),
+  );
 }
 
 function watchDoc(id) {
@@ -760,7 +781,7 @@ function startAnswer(question) {
   const meta = h("div", { class: "msg-meta" });
   const el = h("article", { class: "msg msg-assistant", dir: "auto", "aria-label": "Answer" }, body, chips, meta);
   $("messages").append(el);
-  const m = { el, body, chips, meta, text: "", citations: new Map(), question, rendered: false, raf: 0 };
+  const m = { el, body, chips, meta, text: "", citations: new Map(), question, rendered: false, raf: 0, preview: null };
   chat.current = m;
   setStreaming(true);
   scrollToEnd(true);
@@ -789,7 +810,7 @@ function renderAnswer(m) {
     frag.append(m.text.slice(last, match.index));
     for (const n of nums) {
       cited.add(n);
-      frag.append(citeRef(m.citations.get(n)));
+      frag.append(citeRef(m, m.citations.get(n)));
     }
     last = match.index + match[0].length;
   }
@@ -802,10 +823,10 @@ function renderAnswer(m) {
 
 const citationLabel = (c) => `${c.filename} p. ${pageRange(c)}`;
 
-function citeRef(c) {
+function citeRef(m, c) {
   return h(
     "button",
-    { type: "button", class: "cite-ref", "data-n": c.n, title: citationLabel(c), "aria-label": `Source ${c.n}: ${c.filename}, page ${pageRange(c)}`, onclick: () => openPdf(c.file_id, c.page_start, citationLabel(c)) },
+    { type: "button", class: "cite-ref", "data-n": c.n, title: citationLabel(c), "aria-label": `Source ${c.n}: ${c.filename}, page ${pageRange(c)}`, onclick: () => showCitation(m, c) },
     `[${c.n}]`,
   );
 }
@@ -819,7 +840,7 @@ function renderCitations(m) {
         {},
         h(
           "button",
-          { type: "button", class: "chip", dir: "ltr", "data-n": c.n, title: `Open ${c.filename} at page ${c.page_start}`, onclick: () => openPdf(c.file_id, c.page_start, citationLabel(c)) },
+          { type: "button", class: "chip", dir: "ltr", "data-n": c.n, "aria-expanded": "false", title: `Show the text of ${c.filename} p. ${pageRange(c)}`, onclick: () => showCitation(m, c) },
           h("span", { class: "chip-n" }, `[${c.n}]`),
           " ",
           h("bdi", { class: "chip-file" }, c.filename),
@@ -828,6 +849,79 @@ function renderCitations(m) {
       ),
     ),
   );
+}
+
+const SOURCE_LABELS = { text_layer: "text layer", ocr: "OCR" };
+let citationRequests = 0;
+
+/** The cited pages' text (GET /v1/files/{id}/pages), fetched once per document and range. */
+function pageTexts(fileId, from, to) {
+  const key = `${fileId}:${from}-${to}`;
+  let answer = docs.pageTexts.get(key);
+  if (!answer) {
+    answer = api.get(`/v1/files/${fileId}/pages?from=${from}&to=${to}`);
+    docs.pageTexts.set(key, answer);
+    answer.catch(() => docs.pageTexts.delete(key));
+  }
+  return answer;
+}
+
+/** Shows a citation's pages under the answer: their text (in its own direction), how it was read, and a link to the PDF. */
+async function showCitation(m, c) {
+  if (!m.preview) {
+    m.preview = h("section", { class: "cite-preview", dir: "ltr", "aria-live": "polite" });
+    m.chips.after(m.preview);
+  }
+  const box = m.preview;
+  const request = String(++citationRequests);
+  box.dataset.request = request;
+  box.dataset.n = String(c.n);
+  box.setAttribute("aria-label", `Source ${c.n}: ${c.filename}, page ${pageRange(c)}`);
+  for (const chip of m.chips.querySelectorAll(".chip")) chip.setAttribute("aria-expanded", String(Number(chip.dataset.n) === c.n));
+  const close = () => {
+    box.remove();
+    m.preview = null;
+    for (const chip of m.chips.querySelectorAll(".chip")) chip.setAttribute("aria-expanded", "false");
+  };
+  const pages = h("div", { class: "cite-pages" }, h("p", { class: "muted" }, "Loading the page…"));
+  box.replaceChildren(
+    h(
+      "div",
+      { class: "cite-preview-head" },
+      h("span", {}, h("span", { class: "chip-n" }, `[${c.n}]`), " ", h("bdi", { class: "chip-file" }, c.filename), ` p. ${pageRange(c)}`),
+      h("button", { type: "button", class: "toast-close", "aria-label": "Close the source", title: "Close", onclick: close }, "×"),
+    ),
+    pages,
+    h(
+      "div",
+      { class: "row end" },
+      h("button", { type: "button", class: "btn btn-ghost btn-small cite-open", onclick: () => openPdf(c.file_id, c.page_start, citationLabel(c)) }, `Open the PDF at page ${c.page_start}`),
+    ),
+  );
+  const from = c.page_start;
+  const to = Math.min(c.page_end, from + 49);
+  try {
+    const res = await pageTexts(c.file_id, from, to);
+    if (box.dataset.request !== request) return;
+    const items = [];
+    for (let n = from; n <= to; n++) {
+      const pg = res.pages.find((p) => p.page === n);
+      items.push(
+        h(
+          "article",
+          { class: "cite-page" },
+          h("div", { class: "cite-page-head" }, `Page ${n}`, pg && h("span", { class: `badge cite-source${pg.source === "ocr" ? " badge-warn" : ""}` }, SOURCE_LABELS[pg.source] ?? pg.source)),
+          pg ? h("div", { class: "cite-page-text", dir: "auto", lang: langOf(pg.text) }, pg.text) : h("p", { class: "muted" }, "No text was read from this page."),
+          ...res.warnings.filter((w) => w.page === n).map((w) => h("p", { class: "cite-warning" }, w.message)),
+        ),
+      );
+    }
+    pages.replaceChildren(...items);
+  } catch (err) {
+    if (box.dataset.request !== request) return;
+    const gone = err instanceof ApiError && err.status === 404;
+    pages.replaceChildren(h("p", { class: "cite-warning", role: "alert" }, gone ? "That document has been deleted." : `Could not load the page: ${describeError(err)}`));
+  }
 }
 
 function finishAnswer(m, status, tokens, model) {

@@ -11,7 +11,7 @@ import { createServices, type Services } from "../services/index.ts";
 import { chunkPages } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
 import { extractPages } from "./extract.ts";
-import { openPdf } from "../pdf/open.ts";
+import { assetResources, openPdf } from "../pdf/open.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
 import { quotaMessage, quotaState } from "../usage/quota.ts";
 import type { IngestMessage } from "./messages.ts";
@@ -21,6 +21,8 @@ export const PAGES_PER_MESSAGE = 50;
 /** wrangler.toml max_retries + 1: the last attempt marks the document failed before the message goes to the DLQ. */
 export const INGEST_MAX_ATTEMPTS = 5;
 const PROGRESS_EVERY_PAGES = 10;
+/** OCR takes seconds a page: progress is also written when this long has passed since the last write. */
+const PROGRESS_EVERY_MS = 2_000;
 
 async function ingestRange(job: IngestMessage, env: Env, config: Config, services: Services): Promise<void> {
   const started = performance.now();
@@ -32,7 +34,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   const object = await env.DOCUMENTS.get(doc.r2Key);
   if (!object) return;
 
-  const pdf = await openPdf(new Uint8Array(await object.arrayBuffer()));
+  const pdf = await openPdf(new Uint8Array(await object.arrayBuffer()), assetResources(env));
   try {
     const total = pdf.numPages;
     if (total > MAX_PAGES) throw new PermanentIngestError("too_many_pages", `The PDF has ${total} pages; at most ${MAX_PAGES} are accepted`);
@@ -46,11 +48,14 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       await markProgress(db, job, toPage);
     } else {
       const openai = createOpenAI(config);
+      let progressAt = Date.now();
       const extracted = await extractPages(pdf, job.fromPage, toPage, {
         ocr: config.OCR_MODEL === "off" ? null : createPageOcr(openai, config.OCR_MODEL, () => ensureBudget(db, config, owner)),
         ocrPagesLeft: config.OCR_MAX_PAGES_PER_DOCUMENT - doc.ocrPages,
         onProgress: async (page) => {
-          if (page % PROGRESS_EVERY_PAGES === 0 && page < toPage) await markProgress(db, job, page);
+          if (page >= toPage || (page % PROGRESS_EVERY_PAGES !== 0 && Date.now() - progressAt < PROGRESS_EVERY_MS)) return;
+          progressAt = Date.now();
+          await markProgress(db, job, page);
         },
       });
       const chunks = chunkPages(extracted.pages);

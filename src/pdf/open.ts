@@ -9,6 +9,8 @@ export { assetResources } from "./resources.ts";
 export type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 export type PdfPage = Awaited<ReturnType<PdfDocument["getPage"]>>;
 
+export const MAX_IMAGE_PIXELS = 20_000_000;
+
 type BinaryKind = "cMapUrl" | "standardFontDataUrl" | "wasmUrl";
 const FOLDER: Record<BinaryKind, string | null> = { cMapUrl: "cmaps/", standardFontDataUrl: "standard_fonts/", wasmUrl: null };
 /** pdf.js asks for names from its own lists (CMaps, standard fonts); anything else is refused, never looked up. */
@@ -40,18 +42,21 @@ function binaryDataFactory(resources: PdfResources) {
  * without them it reads what it can, as before.
  */
 export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Promise<PdfDocument> {
-  const options = resources
-    ? {
-        BinaryDataFactory: binaryDataFactory(resources),
-        useWorkerFetch: false,
-        // Only their being set matters to pdf.js (with a trailing slash); the factory knows the folders.
-        cMapUrl: `/${PDFJS_ASSET_DIR}${FOLDER.cMapUrl}`,
-        cMapPacked: true,
-        standardFontDataUrl: `/${PDFJS_ASSET_DIR}${FOLDER.standardFontDataUrl}`,
-        // A Worker has no system fonts: pdf.js must load the standard font data instead of assuming them.
-        useSystemFonts: false,
-      }
-    : {};
+  const options = {
+    // A few bytes of Flate can decode into gigabytes of pixels: pdf.js skips images over this size rather than
+    // take the isolate's 128 MB (20 MP is A4 at 450 dpi; in RGB, 60 MB decoded).
+    maxImageSize: MAX_IMAGE_PIXELS,
+    ...(resources && {
+      BinaryDataFactory: binaryDataFactory(resources),
+      useWorkerFetch: false,
+      // Only their being set matters to pdf.js (with a trailing slash); the factory knows the folders.
+      cMapUrl: `/${PDFJS_ASSET_DIR}${FOLDER.cMapUrl}`,
+      cMapPacked: true,
+      standardFontDataUrl: `/${PDFJS_ASSET_DIR}${FOLDER.standardFontDataUrl}`,
+      // A Worker has no system fonts: pdf.js must load the standard font data instead of assuming them.
+      useSystemFonts: false,
+    }),
+  };
   try {
     return await getDocumentProxy(bytes, options);
   } catch (err) {

@@ -15,7 +15,11 @@ const Totals = z.object({
   embedding_tokens: z.number().int(),
   total_tokens: z.number().int(),
 });
-const Window = Totals.extend({ by_model: z.record(z.string(), Totals) });
+const Window = Totals.extend({
+  by_model: z
+    .record(z.string(), Totals)
+    .openapi({ description: "Per model: embeddings, chat completions and OCR of scanned pages (OCR_MODEL) alike" }),
+});
 const Budget = z.object({ used: z.number().int(), limit: z.number().int().openapi({ description: "0 = unlimited" }) });
 
 export const route = createRoute({
@@ -28,7 +32,7 @@ export const route = createRoute({
   request: { headers: TenantHeader },
   responses: {
     200: {
-      description: "Usage per window, with a per-model breakdown",
+      description: "Usage per window (embeddings, chat and OCR), with a per-model breakdown",
       content: {
         "application/json": {
           schema: z

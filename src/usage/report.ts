@@ -1,4 +1,6 @@
 // Usage totals for GET /v1/usage: the last 24 hours and the last 7 days, with a per-model breakdown.
+// Every kind of event counts (embedding, chat and OCR of scanned pages): OCR is prompt + completion tokens of its
+// vision model (OCR_MODEL), like a chat completion, under that model's name.
 import type { Db } from "../db/client.ts";
 import type { Owner } from "../documents/repository.ts";
 

@@ -1,7 +1,8 @@
 // The demo page (public/app/) in headless Chromium against the whole local stack: login with the dev code (and a
 // 429), upload with its progress bar, ingestion to ready (and to failed), a streamed English answer with citations
-// that open the PDF at their page, a Persian question laid out right to left, usage, the sessions sidebar, download,
-// deletion and log-out. Any browser console error that a step did not provoke on purpose fails the test.
+// that show their page's text and open the PDF at their page, a Persian question laid out right to left, usage, the
+// sessions sidebar, download, deletion and log-out. Any browser console error that a step did not provoke on purpose
+// fails the test.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type CDPSession, chromium, type Locator, type Page } from "playwright-core";
@@ -237,12 +238,23 @@ describe("demo page in Chromium", () => {
     expect(await direction(en.answer)).toBe("ltr");
     lap("ask_en");
 
-    // --- A citation chip opens the PDF (downloaded with the token) in a new tab at its page.
+    // --- A citation chip shows its page's text (GET /v1/files/{id}/pages) and how it was read, under the answer;
+    // from there the PDF (downloaded with the token) opens in a new tab at that page.
     const chipPage = Number(/p\. (\d+)/.exec(chipText)![1]);
+    const [pagesResponse] = await Promise.all([
+      page.waitForResponse((r) => new RegExp(`/v1/files/[0-9a-f-]+/pages\\?from=${chipPage}&to=\\d+$`).test(r.url())),
+      chips.first().click(),
+    ]);
+    expect(pagesResponse.status()).toBe(200);
+    const preview = en.answer.locator(".cite-preview");
+    await poll(() => preview.locator(".cite-page-text").count()).toBeGreaterThan(0);
+    expect(await text(preview.locator(".cite-page-text").first())).toMatch(/[A-Za-z]{3}/);
+    expect(await text(preview.locator(".cite-source").first())).toBe("text layer");
+    expect(await chips.first().getAttribute("aria-expanded")).toBe("true");
     const [popup, download] = await Promise.all([
       context.waitForEvent("page"),
       page.waitForResponse((r) => /\/v1\/files\/[0-9a-f-]+\/download$/.test(r.url())),
-      chips.first().click(),
+      preview.locator(".cite-open").click(),
     ]);
     expect(download.status()).toBe(200);
     expect(download.headers()["content-type"]).toBe("application/pdf");
@@ -254,7 +266,9 @@ describe("demo page in Chromium", () => {
     expect(await marker.count()).toBe(1);
     const n = Number((await text(marker)).replace(/\D/g, ""));
     const cited = (en.frames[1]!.citations as { n: number; page_start: number }[]).find((c) => c.n === n)!;
-    const [popup2] = await Promise.all([context.waitForEvent("page"), marker.click()]);
+    await marker.click();
+    await poll(() => preview.getAttribute("data-n")).toBe(String(n));
+    const [popup2] = await Promise.all([context.waitForEvent("page"), preview.locator(".cite-open").click()]);
     await popup2.waitForURL((u) => u.protocol === "blob:", { timeout: 10_000 });
     expect(popup2.url()).toMatch(new RegExp(`#page=${cited.page_start}$`));
     await popup2.close();

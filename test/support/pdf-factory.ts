@@ -220,3 +220,14 @@ export function withLeadingBytes(pdf: Uint8Array, prefix: string): Uint8Array {
   out.set(pdf, head.length);
   return out;
 }
+
+/**
+ * One page painting a width × height 8-bit gray image whose Flate-compressed pixels are `deflated` (made by the
+ * caller with CompressionStream): a file of a few KB that decodes into width × height bytes or more.
+ */
+export function makeCompressedImagePdf(deflated: Uint8Array, width: number, height: number): Uint8Array {
+  let data = "";
+  for (let i = 0; i < deflated.length; i += 8192) data += String.fromCharCode(...deflated.subarray(i, i + 8192));
+  const image = stream(`/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data);
+  return pagesPdf(["q 612 0 0 792 0 0 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
+}

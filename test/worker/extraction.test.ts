@@ -7,7 +7,9 @@ import { openPdf } from "../../src/pdf/open.ts";
 import { needsOcr } from "../../src/pdf/trust.ts";
 import { fixturePdf, fixtureSource } from "../support/api.ts";
 import { cer } from "../support/cer.ts";
-import { makeBrokenPagePdf, makeCyclicPagesPdf, makeFilledFormPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { makeBrokenPagePdf, makeCompressedImagePdf, makeCyclicPagesPdf, makeFilledFormPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { MAX_IMAGE_PIXELS } from "../../src/pdf/open.ts";
+import { pageImage } from "../../src/ocr/page-image.ts";
 
 async function readAll(bytes: Uint8Array) {
   const pdf = await openPdf(bytes);
@@ -129,3 +131,37 @@ describe("when the text layer cannot be trusted", () => {
     expect(await needsOcr(page, "A normal sentence with one odd glyph \uE001 in it, and plenty of real text around it.")).toBeNull();
   });
 });
+
+describe("page images for OCR", () => {
+  /** Flate of `total` bytes of white, streamed through in 1 MB pieces (never held whole). */
+  async function deflatedWhite(total: number) {
+    const stream = new CompressionStream("deflate");
+    const out = new Response(stream.readable).arrayBuffer();
+    const writer = stream.writable.getWriter();
+    const piece = new Uint8Array(1 << 20).fill(255);
+    for (let left = total; left > 0; left -= piece.length) await writer.write(left >= piece.length ? piece : piece.subarray(0, left));
+    await writer.close();
+    return new Uint8Array(await out);
+  }
+
+  it("scales a scan down to 1600 px on its long side, as a grayscale PNG", async () => {
+    const pdf = await openPdf(fixturePdf("fa-1.scan.pdf"));
+    const image = await pageImage(await pdf.getPage(1));
+    expect(image).not.toBeNull();
+    expect(Math.max(image!.width, image!.height)).toBe(1600);
+    expect([...image!.png.slice(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
+    expect(image!.png[25]).toBe(0); // IHDR colour type 0: grayscale
+  });
+
+  it("refuses to decode a tiny file whose image would decode into hundreds of megabytes", async () => {
+    const side = 12_000; // 144 megapixels of white from a few hundred KB of Flate
+    const deflated = await deflatedWhite(side * side);
+    expect(deflated.length).toBeLessThan(1_000_000);
+    expect(side * side).toBeGreaterThan(MAX_IMAGE_PIXELS);
+    const pdf = await openPdf(makeCompressedImagePdf(deflated, side, side));
+    const before = performance.now();
+    expect(await pageImage(await pdf.getPage(1))).toBeNull();
+    expect(performance.now() - before).toBeLessThan(5_000);
+  });
+});
+

@@ -77,7 +77,29 @@ describe("per ingestion job", () => {
       expect(p.doubles![0]).toBeGreaterThanOrEqual(0); // duration
       expect(p.doubles![2]).toBeGreaterThan(0); // chunks
       expect(p.doubles![3]).toBeGreaterThan(0); // embedding tokens
+      expect(p.doubles![4]).toBe(0); // OCR pages: the text layer was enough
     }
+  });
+
+  it("writes a failed point when the last attempt of a range that keeps failing marks the document ingest_failed", async () => {
+    const marker = `observed${crypto.randomUUID().replace(/-/g, "")}`;
+    await fetch(new URL("/__faults", env.OPENAI_BASE_URL), {
+      method: "POST",
+      body: JSON.stringify({ match: marker, endpoint: "embeddings", status: 500, times: 100 }),
+    });
+    const { token, user } = await login();
+    const created = await json(await upload(token, makeTextPdf([`The ${marker} embedding service is down.`]), "down.pdf"));
+    const { points, ANALYTICS } = recordingAnalytics();
+    // The real queue retries this document meanwhile; play the final attempt (attempts = 5) ourselves.
+    const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
+      { id: crypto.randomUUID(), timestamp: new Date(), attempts: 5, body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage: 1 } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue!(batch, { ...env, ANALYTICS } as never, ctx);
+    expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(1); // on to the dead-letter queue
+    const ingest = points.filter((p) => p.blobs?.[0] === "ingest");
+    expect(ingest.map((p) => p.blobs)).toEqual([["ingest", "failed", "ingest_failed", "acme"]]);
+    expect(ingest[0]!.doubles).toEqual([0, 0, 0, 0, 0]);
   });
 });
 
