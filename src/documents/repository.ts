@@ -41,6 +41,19 @@ export async function insertDocument(
   return row ?? null;
 }
 
+/**
+ * Queues a failed document again (its cause may be gone: OCR back, budget renewed, a fixed deployment); null
+ * when it is not failed, e.g. a concurrent upload of the same bytes re-queued it first.
+ */
+export async function requeueFailedDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+  const [row] = await db
+    .update(documents)
+    .set({ status: "queued", errorCode: null, errorMessage: null, pagesDone: 0, ocrPages: 0, warnings: [], updatedAt: new Date() })
+    .where(and(owned(owner), eq(documents.id, id), eq(documents.status, "failed")))
+    .returning();
+  return row ?? null;
+}
+
 export interface Cursor {
   createdAt: string;
   id: string;

@@ -39,7 +39,7 @@ export async function markProgress(db: Db, t: IngestTarget, pagesDone: number): 
 }
 
 /** Fails the document and drops what its earlier ranges stored: a failed document keeps no chunks or pages. */
-export async function markFailed(db: Db, t: IngestTarget, code: PermanentErrorCode | "ingest_failed", message: string): Promise<void> {
+export async function markFailed(db: Db, t: IngestTarget, code: FailureCode, message: string): Promise<void> {
   const sql = db.$client;
   const owned = "tenant_id = $1 and document_id = $2 and exists (select 1 from documents where tenant_id = $1 and id = $2 and status <> 'ready')";
   await sql.transaction([
@@ -136,6 +136,8 @@ export async function finalize(db: Db, t: IngestTarget): Promise<{ status: "read
 }
 
 export type FinalErrorCode = "no_text" | "invalid_pdf" | "ocr_unavailable" | "quota_exceeded";
+/** Every error code a failed document can carry. */
+export type FailureCode = PermanentErrorCode | FinalErrorCode | "ingest_failed";
 
 /** Why a document that produced no text failed, from what its pages said. */
 function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; message: string } {

@@ -100,6 +100,19 @@ describe("OCR limits and failures", () => {
     expect(await count("select 1 from chunks where document_id = $1", [doc.id])).toBe(0);
   });
 
+  it("retries a failed document when the same file is uploaded again", async () => {
+    const { token, user, doc } = await ingested("en-1.scan.pdf");
+    expect((await reingest(doc, user, { OCR_MODEL: "off" })).status).toBe("failed");
+    // OCR is back (the default deployment): the same bytes are queued again instead of answered as a duplicate.
+    const again = await upload(token, fixturePdf("en-1.scan.pdf"), "en-1.scan.pdf");
+    expect(again.status).toBe(202);
+    expect(await json(again)).toMatchObject({ id: doc.id, status: "queued", error: null, warnings: [] });
+    const { doc: retried } = await waitForIngestion(token, doc.id, { timeoutMs: 120_000 });
+    expect(retried).toMatchObject({ status: "ready", ocr_pages: 1 });
+    // A ready document is a plain duplicate again.
+    expect((await upload(token, fixturePdf("en-1.scan.pdf"), "en-1.scan.pdf")).status).toBe(200);
+  });
+
   it("fails as ocr_unavailable, never silently empty, when the OCR backend cannot run", async () => {
     const { user, doc } = await ingested("en-1.scan.pdf");
     const row = await reingest(doc, user, { OPENAI_BASE_URL: inject("openaiWithoutOcrUrl") });

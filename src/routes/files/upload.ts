@@ -1,12 +1,15 @@
 // POST /v1/files — stores a PDF in R2 and queues its ingestion. Nothing is parsed on the request path
 // beyond the checks the limits need: size (streamed, never buffered past the limit), the %PDF- header, sha256.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { MAX_UPLOAD_BYTES, MAX_FILENAME_LENGTH, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
-import { deleteDocument, findDocumentBySha, insertDocument, objectKey } from "../../documents/repository.ts";
+import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey, requeueFailedDocument } from "../../documents/repository.ts";
 import type { AppEnv } from "../../env.ts";
+import type { IngestMessage } from "../../ingest/messages.ts";
+import { type FailureCode, markFailed } from "../../ingest/store.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { requireQuota } from "../../middleware/quota.ts";
@@ -48,7 +51,8 @@ export const route = createRoute({
   description:
     `Accepts one PDF (\`%PDF-\` within its first ${PDF_HEADER_WINDOW} bytes, as PDF readers accept it) of at most ${MAX_UPLOAD_BYTES} bytes in the multipart field \`file\`. ` +
     "Answers 202 at once and ingests in the background: poll GET /v1/files/{id} for progress. " +
-    "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate.",
+    "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate; " +
+    "if that document failed, it is queued again (202).",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota, requireMultipart, limitUpload] as const,
   request: {
@@ -99,7 +103,17 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
 
   const sha256 = await sha256Hex(bytes);
   const existing = await findDocumentBySha(services.db, owner, sha256);
-  if (existing) return c.json(presentDocument(existing), 200);
+  if (existing) {
+    if (existing.status !== "failed") return c.json(presentDocument(existing), 200);
+    // Uploading a failed document again retries it: what failed it (OCR down, budget spent) may be gone.
+    const requeued = await requeueFailedDocument(services.db, owner, existing.id);
+    if (!requeued) return c.json(presentDocument((await findDocument(services.db, owner, existing.id)) ?? existing), 200);
+    const target = { ...owner, documentId: existing.id };
+    await queueIngestion(c, { ...target, fromPage: 1, requestId: c.var.requestId }, () =>
+      markFailed(services.db, target, (existing.errorCode ?? "ingest_failed") as FailureCode, existing.errorMessage ?? "Could not be queued again"),
+    );
+    return c.json(presentDocument(requeued), 202);
+  }
 
   // The object is stored before the row exists, so a row never points at a missing object.
   const id = crypto.randomUUID();
@@ -113,13 +127,20 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     return c.json(presentDocument((await findDocumentBySha(services.db, owner, sha256))!), 200);
   }
 
-  try {
-    await c.env.INGEST_QUEUE.send({ ...owner, documentId: id, fromPage: 1, requestId: c.var.requestId });
-  } catch (err) {
+  await queueIngestion(c, { ...owner, documentId: id, fromPage: 1, requestId: c.var.requestId }, async () => {
     await deleteDocument(services.db, owner, id);
     await c.env.DOCUMENTS.delete(key);
+  });
+  return c.json(presentDocument(row), 202);
+};
+
+/** Sends the first ingestion message; when the queue refuses, `undo` runs and the client gets a 503. */
+async function queueIngestion(c: Context<AppEnv>, message: IngestMessage, undo?: () => Promise<void>): Promise<void> {
+  try {
+    await c.env.INGEST_QUEUE.send(message);
+  } catch (err) {
+    await undo?.();
     console.error(JSON.stringify({ level: "error", msg: "ingest queue send failed", request_id: c.var.requestId, error: String(err) }));
     throw new ApiError(503, "queue_unavailable", "The document could not be queued for processing; nothing was stored, try again");
   }
-  return c.json(presentDocument(row), 202);
-};
+}
