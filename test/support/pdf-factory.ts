@@ -231,3 +231,13 @@ export function makeCompressedImagePdf(deflated: Uint8Array, width: number, heig
   const image = stream(`/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data);
   return pagesPdf(["q 612 0 0 792 0 0 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
 }
+
+/**
+ * One page laid out as LaTeX's twocolumn does: the left column's lines drawn first, then the right column's at the
+ * same heights; then a table whose rows are drawn cell by cell across the page.
+ */
+export function makeColumnsAndTablePdf(left: string[], right: string[], table: string[][]): Uint8Array {
+  const column = (x: number, lines: string[]) => `BT /F1 10 Tf 12 TL ${x} 740 Td ${lines.map((l) => `(${pdfString(l)}) Tj T*`).join(" ")} ET`;
+  const rows = table.map((cells, r) => cells.map((cell, c) => `BT /F1 10 Tf ${50 + c * 170} ${400 - r * 14} Td (${pdfString(cell)}) Tj ET`).join("\n"));
+  return pagesPdf([[column(50, left), column(320, right), ...rows].join("\n")]);
+}

@@ -7,7 +7,7 @@ import { openPdf } from "../../src/pdf/open.ts";
 import { needsOcr } from "../../src/pdf/trust.ts";
 import { fixturePdf, fixtureSource } from "../support/api.ts";
 import { cer } from "../support/cer.ts";
-import { makeBrokenPagePdf, makeCompressedImagePdf, makeCyclicPagesPdf, makeFilledFormPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { makeBrokenPagePdf, makeColumnsAndTablePdf, makeCompressedImagePdf, makeCyclicPagesPdf, makeFilledFormPdf, makeTextPdf } from "../support/pdf-factory.ts";
 import { MAX_IMAGE_PIXELS } from "../../src/pdf/open.ts";
 import { pageImage } from "../../src/ocr/page-image.ts";
 
@@ -85,6 +85,19 @@ describe("text layer: the LaTeX manuals keep reading well", () => {
     expect(page15).toContain("تک یک برنامهٔ کامپیوتری است که توسط دونالد کنوث");
     expect(page15).toContain("LATEX چگونه کار می‌کند");
     expect(page15).toContain("کنوث در سال 1977 شروع به نوشتن تک کرد");
+  });
+});
+
+describe("text layer: columns and tables", () => {
+  it("reads two columns in column order and a table row by row", async () => {
+    const left = ["The left column starts here and", "goes on down the page until it", "ends with the word alpha."];
+    const right = ["The right column begins after it", "and ends with the word omega."];
+    const result = await readAll(makeColumnsAndTablePdf(left, right, [["Name", "Day", "Time"], ["Calligraphy", "Monday", "16:00"], ["Python", "Sunday", "17:00"]]));
+    const text = result.pages[0]!.text;
+    expect(text).toContain(left.join("\n"));
+    expect(text).toContain(right.join("\n"));
+    expect(text.indexOf("alpha")).toBeLessThan(text.indexOf("The right column"));
+    expect(text).toContain("Name Day Time\nCalligraphy Monday 16:00\nPython Sunday 17:00");
   });
 });
 
