@@ -58,7 +58,8 @@ describe("upload and ingestion", () => {
 
     const paraphrase = await search(token, { query: "How does LaTeX hyphenate words?", top_k: 3 });
     expect(paraphrase).toHaveLength(3);
-    // Ranking of paraphrases is issue 12's work; the hyphenation pages must be among the first three.
+    // Ranking paraphrases is issue 12's work (the OR-of-all-words keyword branch favours chunks full of "LaTeX");
+    // the hyphenation pages must be among the first three.
     expect(paraphrase.some((hit) => pageOf(hit).some((p) => p >= 32 && p <= 37))).toBe(true);
 
     const tables = await search(token, { query: "tabular environment columns", top_k: 5 });
