@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
 import type { Owner } from "../documents/repository.ts";
+import { CodedError } from "../lib/coded-error.ts";
 import { countTokens } from "../ingest/chunker.ts";
 import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
@@ -20,15 +21,7 @@ export interface Question {
   model?: string;
 }
 
-export class ChatError extends Error {
-  readonly code: ErrorCode;
-  readonly retryable: boolean;
-  constructor(code: ErrorCode, message: string, retryable: boolean) {
-    super(message);
-    this.code = code;
-    this.retryable = retryable;
-  }
-}
+export class ChatError extends CodedError<ErrorCode> {}
 
 /** How an upstream failure looks to the client. */
 function classifyUpstream(err: unknown, timedOut: boolean): ChatError {

@@ -92,7 +92,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
 /** OCR tokens count against the daily budgets: checked before each page goes to the model. */
 async function ensureBudget(db: Services["db"], config: Config, owner: { tenantId: string; userId: string }): Promise<void> {
   const state = await quotaState(db, config, owner);
-  if (state.exceeded) throw new OcrError("ocr_budget", quotaMessage(state), true);
+  if (state.exceeded) throw new OcrError("ocr_budget", quotaMessage(state), false);
 }
 
 const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === "23503";

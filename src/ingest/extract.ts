@@ -63,7 +63,7 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
           if (ocrText) [text, source] = [ocrText, "ocr"];
         } catch (err) {
           // Transient failures retry the range; permanent ones leave the page with what its text layer had.
-          if (!(err instanceof OcrError) || !err.permanent) throw err;
+          if (!(err instanceof OcrError) || err.retryable) throw err;
           result.warnings.push({ page: n, code: err.code, message: `Page ${n} was not OCRed: ${err.message}` });
         }
       }

@@ -2,22 +2,15 @@
 // prompt that asks for a verbatim transcription and nothing else.
 import { Buffer } from "node:buffer";
 import OpenAI from "openai";
+import { CodedError } from "../lib/coded-error.ts";
 import type { PlacedImage } from "../pdf/page-images.ts";
 import type { PdfPage } from "../pdf/open.ts";
 import { pageImage } from "./page-image.ts";
 
 export type OcrErrorCode = "ocr_failed" | "ocr_unavailable" | "ocr_budget";
 
-/** An OCR failure. Permanent ones become a warning on the page; the others are retried with the message. */
-export class OcrError extends Error {
-  readonly code: OcrErrorCode;
-  readonly permanent: boolean;
-  constructor(code: OcrErrorCode, message: string, permanent: boolean) {
-    super(message);
-    this.code = code;
-    this.permanent = permanent;
-  }
-}
+/** An OCR failure. A retryable one retries the page range (the queue message); the others become a warning. */
+export class OcrError extends CodedError<OcrErrorCode> {}
 
 export interface PageReading {
   text: string;
@@ -45,7 +38,7 @@ export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => P
     model,
     async transcribe(page, images) {
       const image = await pageImage(page, images);
-      if (!image) throw new OcrError("ocr_failed", "the page has no image to read", true);
+      if (!image) throw new OcrError("ocr_failed", "the page has no image to read", false);
       await beforeCall();
       const url = `data:image/png;base64,${Buffer.from(image.png).toString("base64")}`;
       try {
@@ -71,8 +64,8 @@ export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => P
 
 function classify(err: unknown): Error {
   if (!(err instanceof OpenAI.APIError)) return err as Error;
-  if (err.code === "ocr_unavailable") return new OcrError("ocr_unavailable", `OCR is not available: ${err.message}`, true);
+  if (err.code === "ocr_unavailable") return new OcrError("ocr_unavailable", `OCR is not available: ${err.message}`, false);
   // A request the API refuses (bad image, model without vision) fails the same way every time.
-  if (err.status === 400 || err.status === 404 || err.status === 422) return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, true);
-  return new OcrError("ocr_failed", `the OCR call failed: ${err.message}`, false);
+  if (err.status === 400 || err.status === 404 || err.status === 422) return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, false);
+  return new OcrError("ocr_failed", `the OCR call failed: ${err.message}`, true);
 }
