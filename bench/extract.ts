@@ -6,13 +6,17 @@
 //    extractPages() alone (OCR off, this process, the Worker's pdf.js build; the PDF is opened outside the timer)
 //    and of pdftotext spawned once per file (wall time), medians of 3 runs. Pages that need OCR are read again
 //    through the OpenAI stand-in (tesseract) for the OCR column. Then the medians and the goals.
-// 2. Memory of one page range, each in a fresh `node --expose-gc` child: the heaviest, font-heavy PDF found on
-//    the machine (or one made from the fixtures with qpdf), a page with an 18-megapixel colour JPEG, a 300-dpi
-//    scan through OCR; and the heap after each of three passes over all fixtures in one process.
+// 2. Memory of one page range, each in a fresh `node --expose-gc` child (young generation sized as for a 128 MB
+//    heap): every 50-page range of the heaviest font-heavy PDF found on the machine (TeX Live docs) and of one made
+//    from the fixtures with qpdf; the worst of them again with pdf.cleanup() every page / every 10 pages and cut into
+//    25- and 10-page ranges; a page with an 18-megapixel JPEG (found, and made with pdftoppm + img2pdf, also with
+//    pdf.js's maxImageSize); a 300-dpi grayscale scan through OCR. Then what pdf.cleanup() costs in time, and the
+//    heap after each of three passes over all fixtures in one process (anything kept across documents?).
 //
-// Needs poppler-utils (pdftotext, pdftoppm) and tesseract; qpdf and img2pdf for the generated PDFs (a scenario
-// whose tool is missing is skipped). The tables go to stderr, one JSON line with every figure to stdout (bench/all.ts).
-import { execFileSync, spawnSync } from "node:child_process";
+// Needs poppler-utils and tesseract; qpdf and img2pdf for the generated PDFs (a scenario whose tool or file is
+// missing is skipped). Nothing is written into the repository: generated PDFs live in a temporary folder.
+// The tables go to stderr, one JSON line with every figure to stdout (bench/all.ts puts it in bench/results.json).
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -23,14 +27,15 @@ import { cer } from "../test/support/cer.ts";
 // and after loading them (pdf.js alone is most of it).
 type Modules = Awaited<ReturnType<typeof loadModules>>;
 async function loadModules() {
-  const [{ openPdf }, { extractPages }, { createPageOcr }, { default: OpenAI }, { getDocumentProxy }] = await Promise.all([
+  const [{ openPdf }, { extractPages }, { chunkPages }, { createPageOcr }, { default: OpenAI }, { getDocumentProxy }] = await Promise.all([
     import("../src/pdf/open.ts"),
     import("../src/ingest/extract.ts"),
+    import("../src/ingest/chunker.ts"),
     import("../src/ocr/page-ocr.ts"),
     import("openai"),
     import("unpdf"),
   ]);
-  return { openPdf, extractPages, createPageOcr, OpenAI, getDocumentProxy };
+  return { openPdf, extractPages, chunkPages, createPageOcr, OpenAI, getDocumentProxy };
 }
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -64,9 +69,10 @@ interface ProbeResult {
   ocrPages: number;
   fileMb: number;
   seconds: number;
-  /** heap + external of the idle process before / after importing the project's modules. */
+  /** heap + external of the idle process; what the project's modules add (pdf.js with its worker half loaded); the tokenizer. */
   nodeMb: number;
   modulesMb: number;
+  tokenizerMb: number;
   /** Everything below is above the process with its modules loaded (so: what the range adds). */
   afterReadMb: number;
   afterOpenMb: number;
@@ -94,14 +100,24 @@ const heapExt = () => {
   return m.heapUsed + m.external; // external includes arrayBuffers
 };
 
+/** The file in a buffer of its own (never a slice of Node's pool): one copy, like the R2 object's arrayBuffer(). */
+function readWhole(file: string): Uint8Array {
+  const buf = readFileSync(file);
+  return buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? new Uint8Array(buf.buffer) : new Uint8Array(buf);
+}
+
 async function probe(spec: ProbeSpec): Promise<ProbeResult> {
   gc2();
   const node = heapExt();
   const mod = await loadModules();
   // pdf.js loads its worker half with the first document: count it with the modules, not with the range.
   const warm = await mod.openPdf(new Uint8Array(readFileSync(join(PDF_DIR, "en-1.chromium.pdf"))));
-  await mod.extractPages(warm, 1, 1, { ocr: null, ocrPagesLeft: 0 });
+  const warmPages = await mod.extractPages(warm, 1, 1, { ocr: null, ocrPagesLeft: 0 });
   await warm.loadingTask.destroy();
+  gc2();
+  const modules = heapExt();
+  // The chunker's tokenizer (js-tiktoken cl100k_base) is built on first use and kept by the isolate.
+  mod.chunkPages(warmPages.pages);
   gc2();
   const baseMem = process.memoryUsage();
   const base = baseMem.heapUsed + baseMem.external;
@@ -112,8 +128,8 @@ async function probe(spec: ProbeSpec): Promise<ProbeResult> {
     if (t > peak) peak = t;
   };
   const timer = setInterval(sample, 2);
-  // As the consumer does: the whole object in one buffer (pdf.js takes it over without a copy).
-  const bytes = new Uint8Array(readFileSync(spec.file));
+  // As the consumer does: the whole object in one buffer, which pdf.js takes over without a copy.
+  const bytes = readWhole(spec.file);
   const fileBytes = bytes.byteLength;
   gc2();
   const afterRead = heapExt();
@@ -134,13 +150,15 @@ async function probe(spec: ProbeSpec): Promise<ProbeResult> {
       retainedMax = Math.max(retainedMax, heapExt());
     },
   });
+  // The consumer chunks the range before it embeds and stores it: pages and chunks are alive together.
+  const chunks = mod.chunkPages(result.pages);
   const seconds = (performance.now() - started) / 1000;
   sample();
   clearInterval(timer);
   gc2();
   const m = process.memoryUsage();
   const retainedEnd = m.heapUsed + m.external;
-  const textBytes = result.pages.reduce((n, p) => n + p.text.length * 2, 0);
+  const textBytes = result.pages.reduce((n, p) => n + p.text.length * 2, 0) + chunks.reduce((n, c) => n + c.text.length * 2, 0);
   await pdf.loadingTask.destroy();
   gc2();
   const afterDestroy = heapExt();
@@ -152,7 +170,8 @@ async function probe(spec: ProbeSpec): Promise<ProbeResult> {
     fileMb: MB(fileBytes),
     seconds: fixed(seconds, 2),
     nodeMb: MB(node),
-    modulesMb: MB(base - node),
+    modulesMb: MB(modules - node),
+    tokenizerMb: MB(base - modules),
     afterReadMb: MB(afterRead - base),
     afterOpenMb: MB(afterOpen - base),
     peakMb: MB(peak - base),
@@ -197,14 +216,27 @@ if (process.argv[2] === "--probe" || process.argv[2] === "--retention") {
   process.exit(0);
 }
 
-function runChild<T>(mode: "--probe" | "--retention", arg: unknown): T {
-  const res = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), mode, JSON.stringify(arg)], {
-    encoding: "utf8",
-    maxBuffer: 16 * 1024 * 1024,
-    stdio: ["ignore", "pipe", "pipe"],
+/**
+ * A young generation of 1 MB, as V8 sizes it for a 128 MB heap: Node's default (16 MB semi-spaces) lets short-lived
+ * garbage pile up well past what an isolate with the Worker's limit would hold, and the figures would show Node's
+ * GC, not what the range needs.
+ */
+const PROBE_FLAGS = ["--expose-gc", "--max-semi-space-size=1"];
+
+/** Runs a probe in a child process; asynchronously, since the OCR stand-in it calls lives in this process. */
+function runChild<T>(mode: "--probe" | "--retention", arg: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...PROBE_FLAGS, fileURLToPath(import.meta.url), mode, JSON.stringify(arg)], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      if (code !== 0) reject(new Error(`memory probe failed (${code ?? signal}): ${stderr.slice(-2000)}`));
+      else resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as T);
+    });
   });
-  if (res.status !== 0) throw new Error(`memory probe failed (${res.status ?? res.signal}): ${res.stderr.slice(-2000)}`);
-  return JSON.parse(res.stdout.trim().split("\n").at(-1)!) as T;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -215,7 +247,7 @@ function runChild<T>(mode: "--probe" | "--retention", arg: unknown): T {
 const { median, round } = await import("./lib.ts");
 
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
-for (const tool of ["pdftotext", "pdftoppm", "pdfinfo", "tesseract"])
+for (const tool of ["pdftotext", "pdftoppm", "pdfinfo", "pdfimages", "tesseract"])
   if (!has(tool)) throw new Error(`${tool} is not on PATH: apt-get install poppler-utils tesseract-ocr tesseract-ocr-fas`);
 
 const pdftotext = (file: string, layout = false) =>
@@ -228,6 +260,7 @@ const mod: Modules = await loadModules();
 const openai = new mod.OpenAI({ apiKey: "bench", baseURL: standIn.url, maxRetries: 0 });
 const benchStarted = performance.now();
 const tmp = mkdtempSync(join(tmpdir(), "docuchat-bench-extract-"));
+process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 
 interface FixtureRow {
   fixture: string;
@@ -315,6 +348,10 @@ function table(header: string[], rows: (string | number | null)[][], right = new
 }
 const f3 = (n: number | null) => (n === null ? null : n.toFixed(3));
 const yes = (ok: boolean) => (ok ? "yes" : "NO");
+const percentMore = (value: number, base: number) => {
+  const pct = Math.round((value / base - 1) * 100);
+  return `${pct >= 0 ? "+" : ""}${pct}%`;
+};
 
 log("bench:extract — fixtures…");
 const fixtureFiles = readdirSync(PDF_DIR)
@@ -347,9 +384,9 @@ const goals = [
 
 log("bench:extract — memory…");
 
-/** The heaviest font-heavy PDF on the machine: symbols-a4.pdf (comprehensive), else typeface-all-rm.pdf. */
-function findHeavyPdf(): string | null {
-  for (const name of ["symbols-a4.pdf", "typeface-all-rm.pdf"]) {
+/** The first of `names` found under the TeX Live documentation folders (Debian's texlive-*-doc packages). */
+function findPdf(names: string[]): string | null {
+  for (const name of names) {
     for (const dir of ["/usr/share/doc", "/usr/share/texlive", "/usr/share/texmf", "/usr/local/texlive"]) {
       if (!existsSync(dir)) continue;
       const found = spawnSync("find", [dir, "-name", name, "-size", "+1M"], { encoding: "utf8" }).stdout.split("\n").find(Boolean);
@@ -357,6 +394,18 @@ function findHeavyPdf(): string | null {
     }
   }
   return null;
+}
+
+/** The page that paints the largest image (pdfimages -list), with that image's size in megapixels. */
+function largestImagePage(file: string): { page: number; megapixels: number } | null {
+  let best: { page: number; megapixels: number } | null = null;
+  for (const line of execFileSync("pdfimages", ["-list", file], { encoding: "utf8" }).split("\n").slice(2)) {
+    const [page, , type, width, height] = line.trim().split(/\s+/);
+    if (type !== "image") continue;
+    const megapixels = (Number(width) * Number(height)) / 1e6;
+    if (!best || megapixels > best.megapixels) best = { page: Number(page), megapixels: fixed(megapixels, 1) };
+  }
+  return best;
 }
 
 /**
@@ -378,13 +427,13 @@ function makeHeavyPdf(): string | null {
   return out;
 }
 
-/** fa-1.chromium rasterised by pdftoppm and wrapped by img2pdf: one image per page. */
-function makeImagePdf(name: string, dpiArgs: string[], sources: string[]): string | null {
+/** Fixtures rasterised by pdftoppm (`pdftoppmArgs`) and wrapped by img2pdf: one image per page, no text layer. */
+function makeImagePdf(name: string, pdftoppmArgs: string[], sources: string[]): string | null {
   if (!has("img2pdf")) return null;
   const images: string[] = [];
   for (const src of sources) {
     const prefix = join(tmp, `${name}-${src}`);
-    execFileSync("pdftoppm", [...dpiArgs, join(PDF_DIR, `${src}.pdf`), prefix]);
+    execFileSync("pdftoppm", [...pdftoppmArgs, join(PDF_DIR, `${src}.pdf`), prefix]);
     images.push(...readdirSync(tmp).filter((f) => f.startsWith(`${name}-${src}`)).sort().map((f) => join(tmp, f)));
   }
   const out = join(tmp, `${name}.pdf`);
@@ -404,44 +453,82 @@ interface MemoryRow extends ProbeResult {
   kbPerPage: number;
 }
 const memoryRows: MemoryRow[] = [];
-const probeRow = (s: Scenario): MemoryRow => {
-  const r = runChild<ProbeResult>("--probe", s.spec);
+/** The isolate's estimate for a range: modules + tokenizer + the larger of the two peaks. */
+const isolateMb = (r: MemoryRow) => round(r.modulesMb + r.tokenizerMb + Math.max(r.peakMb, r.rssGrowthMb), 1);
+const probeRow = async (s: Scenario, keep = true): Promise<MemoryRow> => {
+  const r = await runChild<ProbeResult>("--probe", s.spec);
   const size = statSync(s.file).size;
   const row = { scenario: s.scenario, file: basename(s.file), range: `${s.spec.from}-${Math.min(s.spec.to, pageCount(s.file))}`, kbPerPage: Math.round(size / 1024 / pageCount(s.file)), ...r };
-  memoryRows.push(row);
+  if (keep) memoryRows.push(row);
   return row;
 };
 
-const heavyFound = findHeavyPdf();
+// symbols-a4.pdf (comprehensive) is not in Debian's packages; typeface-all-rm.pdf is (texlive-latex-extra-doc).
+const heavyFound = findPdf(["symbols-a4.pdf", "typeface-all-rm.pdf"]);
 const heavyMade = makeHeavyPdf();
 let worst: MemoryRow | null = null;
 for (const file of [heavyFound, heavyMade].filter((f): f is string => !!f)) {
   const n = pageCount(file);
   for (let from = 1; from <= n; from += PAGES_PER_RANGE) {
-    const row = probeRow({ scenario: file === heavyFound ? "font-heavy (found)" : "font-heavy (made)", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1 } });
+    const row = await probeRow({ scenario: file === heavyFound ? "font-heavy (found)" : "font-heavy (made)", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1 } });
     if (!worst || row.peakMb > worst.peakMb) worst = row;
   }
 }
 if (worst) {
   const file = heavyFound && worst.file === basename(heavyFound) ? heavyFound : heavyMade!;
   const from = Number(worst.range.split("-")[0]);
-  probeRow({ scenario: "worst, pdf.cleanup() every page", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 1 } });
-  probeRow({ scenario: "worst, pdf.cleanup() every 10", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 10 } });
-  probeRow({ scenario: "worst, 25 pages a range", file, spec: { file, from, to: from + 24 } });
-  probeRow({ scenario: "worst, 10 pages a range", file, spec: { file, from, to: from + 9 } });
+  await probeRow({ scenario: "worst, pdf.cleanup() every page", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 1 } });
+  await probeRow({ scenario: "worst, pdf.cleanup() every 10", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 10 } });
+  // Smaller ranges over the same 50 pages: each window in its own process, the worst window reported.
+  for (const size of [25, 10]) {
+    let worstWindow: MemoryRow | null = null;
+    for (let start = from; start < from + PAGES_PER_RANGE && start <= pageCount(file); start += size) {
+      const row = await probeRow({ scenario: "", file, spec: { file, from: start, to: Math.min(start + size - 1, from + PAGES_PER_RANGE - 1) } }, false);
+      if (!worstWindow || row.peakMb > worstWindow.peakMb) worstWindow = row;
+    }
+    if (worstWindow) memoryRows.push({ ...worstWindow, scenario: `worst, ${size} pages a range (worst window)` });
+  }
 }
+// A book cover (willowtreebook's: one 3696×4994 JPEG on a page with three characters of text), and one made alike.
+const cover = findPdf(["willowtreebook.pdf"]);
+const coverPage = cover && largestImagePage(cover);
+if (cover && coverPage)
+  await probeRow({ scenario: `${coverPage.megapixels}-Mpx JPEG page (found), OCR`, file: cover, spec: { file: cover, from: coverPage.page, to: coverPage.page, ocrUrl: standIn.url } });
 const photo = makeImagePdf("photo-425dpi", ["-r", "425", "-jpeg"], ["fa-1.chromium"]);
 if (photo) {
-  probeRow({ scenario: "18-Mpx colour JPEG page, OCR", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url } });
-  probeRow({ scenario: "same, maxImageSize 10 Mpx", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 10_000_000 } });
+  await probeRow({ scenario: "17.5-Mpx colour JPEG page (made), OCR", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url } });
+  await probeRow({ scenario: "same, maxImageSize 10 Mpx (openPdf: 20)", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 10_000_000 } });
 }
 const scan = makeImagePdf("scan-300dpi-gray", ["-r", "300", "-gray"], ["fa-1.chromium", "fa-2.chromium", "fa-3.chromium"]);
-if (scan) probeRow({ scenario: "300-dpi gray scan, OCR", file: scan, spec: { file: scan, from: 1, to: PAGES_PER_RANGE, ocrUrl: standIn.url } });
+if (scan) await probeRow({ scenario: "300-dpi gray scan, OCR", file: scan, spec: { file: scan, from: 1, to: PAGES_PER_RANGE, ocrUrl: standIn.url } });
 
-const retention = runChild<Awaited<ReturnType<typeof retentionProbe>>>("--retention", { files: fixtureFiles, ocrUrl: standIn.url });
+/** What pdf.cleanup() every N pages costs in time: extractPages over 50 pages in this process, median of 3 runs. */
+async function cleanupCost(file: string, from: number) {
+  const bytes = readFileSync(file);
+  const ms: Record<string, number> = {};
+  for (const every of [0, 10, 1]) {
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const pdf = await mod.openPdf(new Uint8Array(bytes));
+      try {
+        const to = Math.min(pdf.numPages, from + PAGES_PER_RANGE - 1);
+        const t = performance.now();
+        await mod.extractPages(pdf, from, to, { ocr: null, ocrPagesLeft: 0, onProgress: async (n) => void (every && (n - from + 1) % every === 0 && (await pdf.cleanup())) });
+        times.push(performance.now() - t);
+      } finally {
+        await pdf.loadingTask.destroy();
+      }
+    }
+    ms[every ? `every_${every}` : "never"] = Math.round(median(times));
+  }
+  return { file: basename(file), from, ms };
+}
+const costs = [await cleanupCost(join(PDF_DIR, "lshort-en.pdf"), 1), await cleanupCost(join(PDF_DIR, "lshort-fa.pdf"), 1)];
+if (worst) costs.push(await cleanupCost(heavyFound && worst.file === basename(heavyFound) ? heavyFound : heavyMade!, Number(worst.range.split("-")[0])));
+
+const retention = await runChild<Awaited<ReturnType<typeof retentionProbe>>>("--retention", { files: fixtureFiles, ocrUrl: standIn.url });
 
 await standIn.close();
-rmSync(tmp, { recursive: true, force: true });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Report.
@@ -476,33 +563,46 @@ log();
 log(table(["goal", "value", "met"], goals.map((g) => [g.goal, g.value, yes(g.ok)])));
 
 log();
-log("Memory of one page range (fresh node --expose-gc per row; GC forced after every page; MB above the process with the modules loaded)");
+log(`Memory of one page range (a fresh node ${PROBE_FLAGS.join(" ")} per row; GC forced after every page; MB above the process with the modules loaded)`);
 log(
   table(
-    ["scenario", "file", "KB/page", "pages", "s", "file MB", "peak", "retained max", "retained end", "texts", "peak RSS +", "≈ isolate", "< 100", "< 128"],
+    ["scenario", "file", "KB/page", "pages", "s", "file MB", "peak", "retained max", "retained end", "texts", "peak RSS +", "≈ isolate", "< 100", "< 128", "w/o tokenizer"],
     memoryRows.map((r) => {
-      const isolate = round(r.modulesMb + Math.max(r.peakMb, r.rssGrowthMb), 1);
-      return [r.scenario, r.file, r.kbPerPage, r.range, r.seconds, r.fileMb, r.peakMb, r.retainedMaxMb, r.retainedEndMb, r.textMb, r.rssGrowthMb, isolate, yes(isolate < 100), yes(isolate < 128)];
+      const isolate = isolateMb(r);
+      return [r.scenario, r.file, r.kbPerPage, r.range, r.seconds, r.fileMb, r.peakMb, r.retainedMaxMb, r.retainedEndMb, r.textMb, r.rssGrowthMb, isolate, yes(isolate < 100), yes(isolate < 128), round(isolate - r.tokenizerMb, 1)];
     }),
-    new Set([2, 4, 5, 6, 7, 8, 9, 10, 11]),
+    new Set([2, 4, 5, 6, 7, 8, 9, 10, 11, 14]),
   ),
 );
 const modules = memoryRows[0]?.modulesMb ?? 0;
+const tokenizer = memoryRows[0]?.tokenizerMb ?? 0;
 log(
   `peak: heap + external (external includes arrayBuffers), sampled every 2 ms and before each page's GC; retained: right after the GC; ` +
     `peak RSS +: the process's peak resident set above the one before the file was read, which also sees synchronous spikes ` +
-    `(an image decoded in one go) that the sampler cannot; ≈ isolate: the project's modules (${modules} MB in Node: pdf.js, openai, our code) ` +
-    `+ the larger of peak and peak RSS +.`,
+    `(an image decoded in one go) that the sampler cannot; texts: page texts and chunks (UTF-16); ≈ isolate: the project's modules ` +
+    `(${modules} MB in Node: pdf.js with its worker half, openai, our code) + the chunker's tokenizer (${tokenizer} MB, js-tiktoken cl100k_base, ` +
+    `kept by the isolate once built) + the larger of peak and peak RSS +; w/o tokenizer: the same if the tokenizer were not resident.`,
 );
 if (worst) {
   const w = worst;
   log(
     `Worst font-heavy range: ${w.file} pages ${w.range}: peak ${w.peakMb} MB = whole PDF buffer ${w.fileMb} MB (pdf.js takes it without a copy) ` +
       `+ pdf.js document after open ${round(w.afterOpenMb - w.afterReadMb, 1)} MB + what the range keeps by its end ${round(w.retainedEndMb - w.afterOpenMb - w.textMb, 1)} MB ` +
-      `(pdf.js font and operator caches; gone after pdf.cleanup() or destroy: ${w.afterDestroyMb} MB left) + page texts ${w.textMb} MB ` +
+      `(pdf.js font and operator caches; gone after pdf.cleanup() or destroy: ${w.afterDestroyMb} MB left) + page texts and chunks ${w.textMb} MB ` +
       `+ one page's working set ${round(w.peakMb - w.retainedMaxMb, 1)} MB.`,
   );
 }
+const worstOverall = memoryRows.reduce<MemoryRow | null>((w, r) => (!w || isolateMb(r) > isolateMb(w) ? r : w), null);
+if (worstOverall) log(`Worst range overall: ${worstOverall.scenario}, ${worstOverall.file} pages ${worstOverall.range}: ≈ ${isolateMb(worstOverall)} MB beside the 128 MB isolate limit (goal: under 100).`);
+log();
+log(`What pdf.cleanup() costs: extractPages over 50 pages, OCR off, this process, median of ${RUNS} runs (ms)`);
+log(
+  table(
+    ["file", "pages from", "never", "every 10 pages", "every page"],
+    costs.map((c) => [c.file, c.from, c.ms.never!, `${c.ms.every_10} (${percentMore(c.ms.every_10!, c.ms.never!)})`, `${c.ms.every_1} (${percentMore(c.ms.every_1!, c.ms.never!)})`]),
+    new Set([1, 2, 3, 4]),
+  ),
+);
 log();
 log(`Retention: all ${fixtureFiles.length} fixtures (OCR on), 3 passes in one process, heap after each pass with GC forced (MB)`);
 log(
@@ -523,5 +623,6 @@ console.log(
     goals: goals.map((g) => ({ goal: g.goal, value: g.value, met: g.ok })),
     memory_mb: memoryRows,
     retention_mb: retention,
+    cleanup_cost_ms: costs,
   }),
 );
