@@ -8,9 +8,9 @@
 //    through the OpenAI stand-in (tesseract) for the OCR column. Then the medians and the goals.
 // 2. Memory of one page range, each in a fresh `node --expose-gc` child (young generation sized as for a 128 MB
 //    heap): every 50-page range of the heaviest font-heavy PDF found on the machine (TeX Live docs) and of one made
-//    from the fixtures with qpdf; the worst of them again with pdf.cleanup() every page / every 10 pages and cut into
+//    from the fixtures with qpdf (extractPages runs pdf.cleanup() every 10 pages); the worst again with it every page, cut into
 //    25- and 10-page ranges; a page with an 18-megapixel JPEG (found, and made with pdftoppm + img2pdf, also with
-//    pdf.js's maxImageSize); a 300-dpi grayscale scan through OCR. Then what pdf.cleanup() costs in time, and the
+//    20 MP allowed, over openPdf's 10 MP); a 300-dpi grayscale scan through OCR. Then what pdf.cleanup() costs in time, and the
 //    heap after each of three passes over all fixtures in one process (anything kept across documents?).
 //
 // Needs poppler-utils and tesseract; qpdf and img2pdf for the generated PDFs (a scenario whose tool or file is
@@ -57,7 +57,7 @@ interface ProbeSpec {
   from: number;
   to: number;
   ocrUrl?: string;
-  /** Call pdf.cleanup() after every N pages (0: never, as extractPages does now). */
+  /** Also call pdf.cleanup() after every N pages (extractPages itself does every 10). */
   cleanupEvery?: number;
   /** Open with pdf.js's maxImageSize (what openPdf would pass) instead of openPdf's options. */
   maxImageSize?: number;
@@ -453,8 +453,14 @@ interface MemoryRow extends ProbeResult {
   kbPerPage: number;
 }
 const memoryRows: MemoryRow[] = [];
-/** The isolate's estimate for a range: modules + tokenizer + the larger of the two peaks. */
-const isolateMb = (r: MemoryRow) => round(r.modulesMb + r.tokenizerMb + Math.max(r.peakMb, r.rssGrowthMb), 1);
+/**
+ * The isolate's estimate for a range: modules + the largest of the two extraction peaks and the chunking step.
+ * The consumer releases the tokenizer after each range (chunker.releaseTokenizer), so it is built only to chunk,
+ * after the pages (and their images) are gone: it is not resident while pages are read.
+ */
+const isolateMb = (r: MemoryRow) => round(r.modulesMb + Math.max(r.peakMb, r.rssGrowthMb, r.tokenizerMb + r.textMb), 1);
+/** The same if the tokenizer stayed resident across ranges (as before releaseTokenizer). */
+const withTokenizerKeptMb = (r: MemoryRow) => round(r.modulesMb + r.tokenizerMb + Math.max(r.peakMb, r.rssGrowthMb), 1);
 const probeRow = async (s: Scenario, keep = true): Promise<MemoryRow> => {
   const r = await runChild<ProbeResult>("--probe", s.spec);
   const size = statSync(s.file).size;
@@ -478,7 +484,6 @@ if (worst) {
   const file = heavyFound && worst.file === basename(heavyFound) ? heavyFound : heavyMade!;
   const from = Number(worst.range.split("-")[0]);
   await probeRow({ scenario: "worst, pdf.cleanup() every page", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 1 } });
-  await probeRow({ scenario: "worst, pdf.cleanup() every 10", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1, cleanupEvery: 10 } });
   // Smaller ranges over the same 50 pages: each window in its own process, the worst window reported.
   for (const size of [25, 10]) {
     let worstWindow: MemoryRow | null = null;
@@ -493,11 +498,11 @@ if (worst) {
 const cover = findPdf(["willowtreebook.pdf"]);
 const coverPage = cover && largestImagePage(cover);
 if (cover && coverPage)
-  await probeRow({ scenario: `${coverPage.megapixels}-Mpx JPEG page (found), OCR`, file: cover, spec: { file: cover, from: coverPage.page, to: coverPage.page, ocrUrl: standIn.url } });
+  await probeRow({ scenario: `${coverPage.megapixels}-Mpx JPEG page (found): not decoded`, file: cover, spec: { file: cover, from: coverPage.page, to: coverPage.page, ocrUrl: standIn.url } });
 const photo = makeImagePdf("photo-425dpi", ["-r", "425", "-jpeg"], ["fa-1.chromium"]);
 if (photo) {
-  await probeRow({ scenario: "17.5-Mpx colour JPEG page (made), OCR", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url } });
-  await probeRow({ scenario: "same, maxImageSize 10 Mpx (openPdf: 20)", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 10_000_000 } });
+  await probeRow({ scenario: "17.5-Mpx colour JPEG page (made): not decoded", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url } });
+  await probeRow({ scenario: "same, maxImageSize 20 Mpx (decoded)", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 20_000_000 } });
 }
 const scan = makeImagePdf("scan-300dpi-gray", ["-r", "300", "-gray"], ["fa-1.chromium", "fa-2.chromium", "fa-3.chromium"]);
 if (scan) await probeRow({ scenario: "300-dpi gray scan, OCR", file: scan, spec: { file: scan, from: 1, to: PAGES_PER_RANGE, ocrUrl: standIn.url } });
@@ -566,10 +571,10 @@ log();
 log(`Memory of one page range (a fresh node ${PROBE_FLAGS.join(" ")} per row; GC forced after every page; MB above the process with the modules loaded)`);
 log(
   table(
-    ["scenario", "file", "KB/page", "pages", "s", "file MB", "peak", "retained max", "retained end", "texts", "peak RSS +", "≈ isolate", "< 100", "< 128", "w/o tokenizer"],
+    ["scenario", "file", "KB/page", "pages", "s", "file MB", "peak", "retained max", "retained end", "texts", "peak RSS +", "≈ isolate", "< 100", "< 128", "tokenizer kept"],
     memoryRows.map((r) => {
       const isolate = isolateMb(r);
-      return [r.scenario, r.file, r.kbPerPage, r.range, r.seconds, r.fileMb, r.peakMb, r.retainedMaxMb, r.retainedEndMb, r.textMb, r.rssGrowthMb, isolate, yes(isolate < 100), yes(isolate < 128), round(isolate - r.tokenizerMb, 1)];
+      return [r.scenario, r.file, r.kbPerPage, r.range, r.seconds, r.fileMb, r.peakMb, r.retainedMaxMb, r.retainedEndMb, r.textMb, r.rssGrowthMb, isolate, yes(isolate < 100), yes(isolate < 128), withTokenizerKeptMb(r)];
     }),
     new Set([2, 4, 5, 6, 7, 8, 9, 10, 11, 14]),
   ),
@@ -580,8 +585,9 @@ log(
   `peak: heap + external (external includes arrayBuffers), sampled every 2 ms and before each page's GC; retained: right after the GC; ` +
     `peak RSS +: the process's peak resident set above the one before the file was read, which also sees synchronous spikes ` +
     `(an image decoded in one go) that the sampler cannot; texts: page texts and chunks (UTF-16); ≈ isolate: the project's modules ` +
-    `(${modules} MB in Node: pdf.js with its worker half, openai, our code) + the chunker's tokenizer (${tokenizer} MB, js-tiktoken cl100k_base, ` +
-    `kept by the isolate once built) + the larger of peak and peak RSS +; w/o tokenizer: the same if the tokenizer were not resident.`,
+    `(${modules} MB in Node: pdf.js with its worker half, openai, our code) + the largest of peak, peak RSS + and chunking ` +
+    `(the chunker's tokenizer, ${tokenizer} MB of js-tiktoken cl100k_base, + texts: the consumer builds it after reading the range ` +
+    `and releases it after chunking); tokenizer kept: modules + tokenizer + the larger peak, as if it stayed resident.`,
 );
 if (worst) {
   const w = worst;
@@ -598,7 +604,7 @@ log();
 log(`What pdf.cleanup() costs: extractPages over 50 pages, OCR off, this process, median of ${RUNS} runs (ms)`);
 log(
   table(
-    ["file", "pages from", "never", "every 10 pages", "every page"],
+    ["file", "pages from", "no cleanup call of ours", "as extractPages (every 10 pages)", "every page"],
     costs.map((c) => [c.file, c.from, c.ms.never!, `${c.ms.every_10} (${percentMore(c.ms.every_10!, c.ms.never!)})`, `${c.ms.every_1} (${percentMore(c.ms.every_1!, c.ms.never!)})`]),
     new Set([1, 2, 3, 4]),
   ),

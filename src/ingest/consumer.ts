@@ -8,7 +8,7 @@ import { findDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createServices, type Services } from "../services/index.ts";
-import { chunkPages } from "./chunker.ts";
+import { chunkPages, releaseTokenizer } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
 import { extractPages } from "./extract.ts";
 import { assetResources, openPdf } from "../pdf/open.ts";
@@ -59,6 +59,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
         },
       });
       const chunks = chunkPages(extracted.pages);
+      releaseTokenizer();
       const embedded = chunks.length ? await embedTexts(openai, config.EMBEDDING_MODEL, chunks.map((c) => c.text)) : { vectors: [], tokens: 0 };
       await storeRange(db, job, { fromPage: job.fromPage, toPage }, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
       chunkCount = chunks.length;

@@ -9,7 +9,8 @@ export { assetResources } from "./resources.ts";
 export type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 export type PdfPage = Awaited<ReturnType<PdfDocument["getPage"]>>;
 
-export const MAX_IMAGE_PIXELS = 20_000_000;
+/** 10 MP: an A4 or Letter page scanned at 300 dpi (8.7 MP) is read; a 600 dpi scan or a poster-size photo is not. */
+export const MAX_IMAGE_PIXELS = 10_000_000;
 
 type BinaryKind = "cMapUrl" | "standardFontDataUrl" | "wasmUrl";
 const FOLDER: Record<BinaryKind, string | null> = { cMapUrl: "cmaps/", standardFontDataUrl: "standard_fonts/", wasmUrl: null };
@@ -43,8 +44,8 @@ function binaryDataFactory(resources: PdfResources) {
  */
 export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Promise<PdfDocument> {
   const options = {
-    // A few bytes of Flate can decode into gigabytes of pixels: pdf.js skips images over this size rather than
-    // take the isolate's 128 MB (20 MP is A4 at 450 dpi; in RGB, 60 MB decoded).
+    // A few bytes of Flate can decode into gigabytes of pixels, and pdf.js needs 6–9 bytes a pixel to decode an
+    // image: it skips images over this size rather than take the isolate's 128 MB (bench:extract).
     maxImageSize: MAX_IMAGE_PIXELS,
     ...(resources && {
       BinaryDataFactory: binaryDataFactory(resources),
