@@ -1,6 +1,6 @@
 // A page's text from the positions of its text runs: runs → lines (by baseline, in content-stream order, so
-// LaTeX columns stay in column order and table rows stay rows) → logical order per line (bidi) → paragraphs
-// (by line spacing). Word breaks come from the horizontal gaps, not only from space glyphs.
+// LaTeX columns stay in column order and table rows stay rows) → paragraphs (by line spacing) → each line in
+// logical order, in its paragraph's direction (bidi). Word breaks come from the gaps, not only from space glyphs.
 import { type Direction, dominantDirection, reorder } from "./bidi.ts";
 
 /** One positioned piece of text, as pdf.js reports it (its `text` already in logical order). */
