@@ -2,6 +2,7 @@
 // and chunk ordinals derive from the range, so a redelivered message can never duplicate or half-write chunks.
 import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
+import { MAX_IMAGE_PIXELS } from "../pdf/open.ts";
 import type { Chunk } from "./chunker.ts";
 import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
 import type { PermanentErrorCode } from "./errors.ts";
@@ -148,5 +149,8 @@ function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; me
   if (warnings.length && warnings.every((w) => w.code === "page_unreadable"))
     return { code: "invalid_pdf", message: `No page could be read: ${warnings[0]!.message}` };
   if (has("ocr_off")) return { code: "no_text", message: "No text could be extracted: the pages are scanned images and OCR is off" };
-  return { code: "no_text", message: "No text could be extracted: the PDF has no text and no scanned pages to read" };
+  return {
+    code: "no_text",
+    message: `No text could be extracted: the PDF has no text layer and no page image DocuChat can read (images over ${MAX_IMAGE_PIXELS / 1_000_000} megapixels, such as pages scanned above about 320 dpi, are not decoded)`,
+  };
 }

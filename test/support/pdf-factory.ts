@@ -222,13 +222,20 @@ export function withLeadingBytes(pdf: Uint8Array, prefix: string): Uint8Array {
 }
 
 /**
- * One page painting a width × height 8-bit gray image whose Flate-compressed pixels are `deflated` (made by the
- * caller with CompressionStream): a file of a few KB that decodes into width × height bytes or more.
+ * One page painting a side × side 8-bit gray image of white, Flate-compressed: a file of a few hundred KB that
+ * decodes into side² bytes or more (a decompression bomb). The pixels are streamed through CompressionStream.
  */
-export function makeCompressedImagePdf(deflated: Uint8Array, width: number, height: number): Uint8Array {
+export async function makeHugeImagePdf(side: number): Promise<Uint8Array> {
+  const deflate = new CompressionStream("deflate");
+  const compressed = new Response(deflate.readable).arrayBuffer();
+  const writer = deflate.writable.getWriter();
+  const row = new Uint8Array(1 << 20).fill(255);
+  for (let left = side * side; left > 0; left -= row.length) await writer.write(left >= row.length ? row : row.subarray(0, left));
+  await writer.close();
+  const bytes = new Uint8Array(await compressed);
   let data = "";
-  for (let i = 0; i < deflated.length; i += 8192) data += String.fromCharCode(...deflated.subarray(i, i + 8192));
-  const image = stream(`/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data);
+  for (let i = 0; i < bytes.length; i += 8192) data += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  const image = stream(`/Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data);
   return pagesPdf(["q 612 0 0 792 0 0 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
 }
 

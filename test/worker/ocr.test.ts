@@ -8,6 +8,7 @@ import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { call, fixturePdf, fixtureSource, json, login, search, upload, waitForIngestion } from "../support/api.ts";
 import { cer } from "../support/cer.ts";
 import { count, sql } from "../support/db.ts";
+import { makeHugeImagePdf } from "../support/pdf-factory.ts";
 
 async function ingested(fixture: string) {
   const user = await login();
@@ -119,6 +120,13 @@ describe("OCR limits and failures", () => {
     expect(row).toMatchObject({ status: "failed", error_code: "ocr_unavailable" });
     expect(row.error_message).toMatch(/tesseract/);
     expect(row.warnings).toEqual([expect.objectContaining({ page: 1, code: "ocr_unavailable" })]);
+  });
+
+  it("fails a decompression bomb quickly as no_text, saying which images are not decoded", async () => {
+    const { token } = await login();
+    const created = await json(await upload(token, await makeHugeImagePdf(12_000), "bomb.pdf"));
+    const { doc } = await waitForIngestion(token, created.id);
+    expect(doc).toMatchObject({ status: "failed", error: { code: "no_text", message: expect.stringMatching(/10 megapixels/) }, ocr_pages: 0 });
   });
 
   it("stops OCR when the daily token budget is used up", async () => {
