@@ -1,7 +1,6 @@
 // PDF → normalised text per page, with unpdf (pdf.js). Each page is read from its text layer, or by OCR when
 // the text layer cannot be trusted (src/pdf/trust.ts decides). Pages are released as soon as they are read,
 // and a page that cannot be read becomes a warning, not the end of the document.
-import OpenAI from "openai";
 import { OcrError, type OcrErrorCode, type PageOcr } from "../ocr/page-ocr.ts";
 import type { PdfDocument, PdfPage } from "../pdf/open.ts";
 import { annotationText, textLayerText } from "../pdf/text-layer.ts";
@@ -64,14 +63,17 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
           const ocrText = normalizeText(read.text);
           if (ocrText) [text, source] = [ocrText, "ocr"];
         } catch (err) {
-          // Transient failures retry the range; permanent ones leave the page with what its text layer had.
-          if (!(err instanceof OcrError) || err.retryable) throw err;
-          result.warnings.push({ page: n, code: err.code, message: `Page ${n} was not OCRed: ${err.message}` });
+          // transcribe throws OcrErrors only. Transient ones retry the range; permanent ones leave the page with
+          // what its text layer had.
+          const failure = err as OcrError;
+          if (failure.retryable) throw failure;
+          result.warnings.push({ page: n, code: failure.code, message: `Page ${n} was not OCRed: ${failure.message}` });
         }
       }
       if (text) result.pages.push({ page: n, text, source });
     } catch (err) {
-      if (isRetryable(err)) throw err;
+      // Only a transient OCR failure gets here as an OcrError: another attempt may get past it.
+      if (err instanceof OcrError) throw err;
       result.warnings.push({ page: n, code: "page_unreadable", message: `Page ${n} could not be read (${(err as Error).message ?? String(err)})` });
     } finally {
       page?.cleanup();
@@ -85,6 +87,3 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
 }
 
 const joinText = (...parts: string[]) => parts.filter((p) => p.trim()).join("\n\n");
-
-/** Failures outside the PDF itself (the OCR service), which another attempt may get past. */
-const isRetryable = (err: unknown) => err instanceof OcrError || err instanceof OpenAI.APIError || (err as Error)?.name === "APIConnectionError";

@@ -119,19 +119,20 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
 /** Last range done: ready with counts, or failed, with the cause, when no page had any text. */
 export async function finalize(db: Db, t: IngestTarget): Promise<{ status: "ready" | "failed"; errorCode: FinalErrorCode | null }> {
   const sql = db.$client;
+  // Counted once: the same figures decide the outcome and are stored on the document.
   const [doc] = await sql.query(
-    `select d.warnings, (select count(*)::int from chunks c where c.tenant_id = $1 and c.document_id = $2) as n
-     from documents d where d.tenant_id = $1 and d.id = $2`,
+    `select d.warnings, s.n, s.tokens from documents d,
+       (select count(*)::int as n, coalesce(sum(token_count), 0)::int as tokens from chunks where tenant_id = $1 and document_id = $2) s
+     where d.tenant_id = $1 and d.id = $2`,
     [t.tenantId, t.documentId],
   );
-  const failure = doc && doc.n === 0 ? emptyDocumentError((doc.warnings ?? []) as PageWarning[]) : null;
+  const counts = (doc ?? { n: 0, tokens: 0 }) as { n: number; tokens: number };
+  const failure = counts.n === 0 ? emptyDocumentError(((doc?.warnings ?? []) as PageWarning[])) : null;
   await sql.query(
-    `update documents d set
-       status = $3, error_code = $4, error_message = $5,
-       chunk_count = s.n, token_count = s.tokens, pages_done = d.pages_total, updated_at = now()
-     from (select count(*)::int as n, coalesce(sum(token_count), 0)::int as tokens from chunks where tenant_id = $1 and document_id = $2) s
-     where d.tenant_id = $1 and d.id = $2`,
-    [t.tenantId, t.documentId, failure ? "failed" : "ready", failure?.code ?? null, failure?.message ?? null],
+    `update documents set status = $3, error_code = $4, error_message = $5, chunk_count = $6, token_count = $7,
+       pages_done = pages_total, updated_at = now()
+     where tenant_id = $1 and id = $2`,
+    [t.tenantId, t.documentId, failure ? "failed" : "ready", failure?.code ?? null, failure?.message ?? null, counts.n, counts.tokens],
   );
   return { status: failure ? "failed" : "ready", errorCode: failure?.code ?? null };
 }

@@ -20,6 +20,7 @@ export interface PageReading {
 
 export interface PageOcr {
   model: string;
+  /** Throws only OcrErrors. */
   transcribe(page: PdfPage, images?: PlacedImage[]): Promise<PageReading>;
 }
 
@@ -37,11 +38,13 @@ export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => P
   return {
     model,
     async transcribe(page, images) {
-      const image = await pageImage(page, images);
+      const image = await pageImage(page, images).catch((err: unknown) => {
+        throw new OcrError("ocr_failed", `the page image could not be decoded (${String(err)})`, false);
+      });
       if (!image) throw new OcrError("ocr_failed", "the page has no image to read", false);
-      await beforeCall();
       const url = `data:image/png;base64,${Buffer.from(image.png).toString("base64")}`;
       try {
+        await beforeCall();
         const res = await openai.chat.completions.create({
           model,
           temperature: 0,
@@ -62,8 +65,13 @@ export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => P
   };
 }
 
-function classify(err: unknown): Error {
-  if (!(err instanceof OpenAI.APIError)) return err as Error;
+/**
+ * Every failure of the budget check or the call as an OcrError: the SDK's (connection errors included) by status,
+ * anything else (the database behind the budget check, say) transient.
+ */
+function classify(err: unknown): OcrError {
+  if (err instanceof OcrError) return err;
+  if (!(err instanceof OpenAI.APIError)) return new OcrError("ocr_failed", `the OCR call failed: ${String(err)}`, true);
   if (err.code === "ocr_unavailable") return new OcrError("ocr_unavailable", `OCR is not available: ${err.message}`, false);
   // A request the API refuses (bad image, model without vision) fails the same way every time.
   if (err.status === 400 || err.status === 404 || err.status === 422) return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, false);

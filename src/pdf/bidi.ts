@@ -7,6 +7,9 @@ const bidi = bidiFactory();
 
 export type Direction = "ltr" | "rtl";
 
+/** Arabic-script letters, in their base and presentation forms (not marks, digits or punctuation). */
+export const ARABIC_LETTERS = "\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FC\uFB50-\uFDFF\uFE70-\uFEFC";
+
 const STRONG_RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/gu;
 const HAS_RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/u;
 const STRONG_LTR = /\p{L}/gu;

@@ -1,7 +1,7 @@
 // A page's text from the positions of its text runs: runs → lines (by baseline, in content-stream order, so
 // LaTeX columns stay in column order and table rows stay rows) → paragraphs (by line spacing) → each line in
 // logical order, in its paragraph's direction (bidi). Word breaks come from the gaps, not only from space glyphs.
-import { type Direction, dominantDirection, reorder } from "./bidi.ts";
+import { ARABIC_LETTERS, type Direction, dominantDirection, reorder } from "./bidi.ts";
 
 /** One positioned piece of text, as pdf.js reports it (its `text` already in logical order). */
 export interface TextRun {
@@ -39,7 +39,7 @@ const PARAGRAPH_STEP = 1.45;
  * LibreOffice justifies Persian with kashida glyphs that have no Unicode mapping, which pdf.js then reads as an
  * ASCII quote: a quote squeezed between two Arabic letters is one of those.
  */
-const KASHIDA_STAND_IN = /(?<=[\u0620-\u064A\u066E-\u06D3\uFB50-\uFDFF\uFE70-\uFEFC][\u064B-\u065F\u0670]*)["']+(?=[\u0620-\u064A\u066E-\u06D3\uFB50-\uFDFF\uFE70-\uFEFC])/gu;
+const KASHIDA_STAND_IN = new RegExp(`(?<=[${ARABIC_LETTERS}][\\u064B-\\u065F\\u0670]*)["']+(?=[${ARABIC_LETTERS}])`, "gu");
 const MARKS_ONLY = /^[\s\p{M}]+$/u;
 
 /** The page's text: lines joined by "\n", paragraphs by "\n\n". */

@@ -1,11 +1,12 @@
 // A page's text layer: pdf.js text items as positioned runs, plus what forms and annotations show on the page.
 import type { PDFPageProxy } from "unpdf/pdfjs";
+import { ARABIC_LETTERS } from "./bidi.ts";
 import { layoutText, type TextRun } from "./layout.ts";
 
 type TextContent = Awaited<ReturnType<PDFPageProxy["getTextContent"]>>;
 type Item = TextContent["items"][number];
 
-const ARABIC_LETTER = /[\u0620-\u064A\u066E-\u06D3\u06D5\u06FA-\u06FC\uFB50-\uFDFF\uFE70-\uFEFC]/u;
+const ARABIC_LETTER = new RegExp(`[${ARABIC_LETTERS}]`, "u");
 
 /** The page's text from its text layer, laid out in reading order (see layout.ts). */
 export async function textLayerText(page: PDFPageProxy): Promise<string> {
