@@ -77,6 +77,26 @@ describe("ingestion queue", () => {
     expect(doc.status).toBe("failed");
     expect(doc.error.code).toBe("ingest_failed");
   });
+
+  it("keeps no chunks or pages of earlier ranges when a later range fails for good", async () => {
+    const marker = `laterange${crypto.randomUUID().replace(/-/g, "")}`;
+    await faults({ method: "POST", body: JSON.stringify({ match: marker, endpoint: "embeddings", status: 500, times: 1000 }) });
+    const { token, user } = await login();
+    // Pages 1-50 embed fine; page 55 (second range) always fails to embed.
+    const pages = Array.from({ length: 60 }, (_, i) => (i === 54 ? `The ${marker} page cannot be embedded.` : `Page ${i + 1} about range failures.`));
+    const created = await json(await upload(token, makeTextPdf(pages), "late.pdf"));
+    const pagesOf = () => count("select 1 from document_pages where document_id = $1", [created.id]);
+    const deadline = Date.now() + 30_000;
+    while ((await chunksOf(created.id)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await chunksOf(created.id)).toBeGreaterThan(0);
+    expect(await pagesOf()).toBe(50);
+
+    await deliver({ tenantId: "acme", userId: user.id, documentId: created.id, fromPage: 51 }, 5);
+    const doc = await json(await call(`/v1/files/${created.id}`, { token }));
+    expect(doc).toMatchObject({ status: "failed", error: { code: "ingest_failed" }, chunk_count: 0 });
+    expect(await chunksOf(created.id)).toBe(0);
+    expect(await pagesOf()).toBe(0);
+  });
 });
 
 describe("delete", () => {
