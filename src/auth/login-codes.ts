@@ -25,10 +25,32 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  return x.length === y.length && crypto.subtle.timingSafeEqual(x, y);
+/**
+ * Compare, count and burn in one atomic step: a guess is only compared while the code exists, so however many
+ * requests race, at most MAX_WRONG_ATTEMPTS guesses per code are ever evaluated. Lua's `==` on the two hex HMACs is
+ * not constant-time, which is fine: the stored HMAC is keyed with our secret and never leaves Redis.
+ * KEYS[1] the code's hash, ARGV[1] HMAC of the guess, ARGV[2] wrong attempts allowed → {outcome, attempts left}.
+ */
+const CONSUME_SCRIPT = `
+local stored = redis.call('HGET', KEYS[1], 'hash')
+if not stored then return {'absent', 0} end
+if stored == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return {'accepted', 0}
+end
+local left = tonumber(ARGV[2]) - redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if left > 0 then return {'wrong', left} end
+redis.call('DEL', KEYS[1])
+return {'burned', 0}
+`;
+
+/** `absent`: no code to compare with (never requested, expired, used or burned before this guess). */
+export type CodeOutcome = "accepted" | "wrong" | "burned" | "absent";
+
+export interface CodeCheck {
+  outcome: CodeOutcome;
+  /** Wrong guesses the code still allows; only meaningful for `wrong`. */
+  attemptsLeft: number;
 }
 
 export class LoginCodes {
@@ -70,22 +92,13 @@ export class LoginCodes {
     await this.redis.del(codeKey(tenantId, email), cooldownKey(tenantId, email));
   }
 
-  /** True exactly once for the right code; wrong guesses count towards burning the code. */
-  async consume(tenantId: string, email: string, code: string): Promise<boolean> {
-    const key = codeKey(tenantId, email);
-    const stored = await this.redis.hget<string>(key, "hash");
-    if (!stored) return false;
-    if (constantTimeEqual(stored, await this.hash(tenantId, email, code))) {
-      // Delete only if it is still this code: of two concurrent correct attempts, one wins.
-      const deleted = await this.redis.eval<[string], number>(
-        "if redis.call('HGET', KEYS[1], 'hash') == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-        [key],
-        [stored],
-      );
-      return deleted === 1;
-    }
-    const attempts = await this.redis.hincrby(key, "attempts", 1);
-    if (attempts >= MAX_WRONG_ATTEMPTS) await this.redis.del(key);
-    return false;
+  /** Accepted exactly once for the right code; each wrong guess counts towards burning the code. */
+  async consume(tenantId: string, email: string, code: string): Promise<CodeCheck> {
+    const [outcome, attemptsLeft] = await this.redis.eval<[string, string], [CodeOutcome, number]>(
+      CONSUME_SCRIPT,
+      [codeKey(tenantId, email)],
+      [await this.hash(tenantId, email, code), String(MAX_WRONG_ATTEMPTS)],
+    );
+    return { outcome, attemptsLeft };
   }
 }

@@ -1,11 +1,16 @@
 // Access tokens: HS256 JWTs (jose) carrying user, tenant and email; algorithm, issuer and audience pinned.
 import { SignJWT, jwtVerify } from "jose";
+import { z } from "zod";
 import type { Config } from "../config.ts";
 import type { AuthUser } from "../env.ts";
+import { TENANT_ID_PATTERN } from "../lib/tenant-id.ts";
 
 export const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
 const key = (config: Config) => new TextEncoder().encode(config.JWT_SECRET);
+
+// A signed token is still checked for shape: its claims go into SQL (a non-uuid sub would fail there, as a 500).
+const Claims = z.object({ sub: z.uuid(), tid: z.string().regex(TENANT_ID_PATTERN), email: z.string() });
 
 export async function issueAccessToken(config: Config, user: AuthUser): Promise<string> {
   return new SignJWT({ tid: user.tenantId, email: user.email })
@@ -18,7 +23,7 @@ export async function issueAccessToken(config: Config, user: AuthUser): Promise<
     .sign(key(config));
 }
 
-/** Throws (any jose error) when the token is expired, tampered, of another algorithm, issuer or audience. */
+/** Throws when the token is expired, tampered, of another algorithm, issuer or audience, or its claims are malformed. */
 export async function verifyAccessToken(config: Config, token: string): Promise<AuthUser> {
   const { payload } = await jwtVerify(token, key(config), {
     algorithms: ["HS256"],
@@ -26,6 +31,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     audience: config.JWT_AUDIENCE,
     requiredClaims: ["sub", "exp", "tid", "email"],
   });
-  if (typeof payload.tid !== "string" || typeof payload.email !== "string") throw new Error("malformed claims");
-  return { id: payload.sub!, tenantId: payload.tid, email: payload.email };
+  const claims = Claims.safeParse(payload);
+  if (!claims.success) throw new Error("malformed claims");
+  return { id: claims.data.sub, tenantId: claims.data.tid, email: claims.data.email };
 }

@@ -1,8 +1,7 @@
 // GET /v1/me — the authenticated user.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
-import { ApiError } from "../lib/errors.ts";
-import { requireUser } from "../middleware/auth.ts";
+import { requireUser, userGone } from "../middleware/auth.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { findUser } from "../users/repository.ts";
@@ -31,7 +30,7 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const user = await findUser(c.var.services.db, c.var.tenant.id, c.var.user.id);
-  // A token can outlive its user (deleted since it was issued).
-  if (!user) throw new ApiError(401, "unauthorized", "The user behind this token no longer exists");
+  // requireUser checked the user, but through a 30 s cache: it may have been deleted since.
+  if (!user) throw userGone();
   return c.json({ id: user.id, email: user.email, tenant_id: user.tenantId, created_at: user.createdAt.toISOString() }, 200);
 };

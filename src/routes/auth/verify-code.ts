@@ -1,6 +1,6 @@
 // POST /v1/auth/verify-code — exchanges a login code for a 7-day access token; creates the user on first login.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { LoginCodes } from "../../auth/login-codes.ts";
+import { type CodeCheck, LoginCodes, MAX_WRONG_ATTEMPTS } from "../../auth/login-codes.ts";
 import { issueAccessToken, TOKEN_TTL_SECONDS } from "../../auth/tokens.ts";
 import type { AppEnv } from "../../env.ts";
 import { normalizeEmail } from "../../lib/email.ts";
@@ -15,7 +15,9 @@ export const route = createRoute({
   path: "/v1/auth/verify-code",
   tags: ["Auth"],
   summary: "Exchange a login code for an access token",
-  description: "Codes are single-use and burned after 5 wrong attempts. The token is a 7-day HS256 JWT.",
+  description:
+    `Codes are single-use and burned after ${MAX_WRONG_ATTEMPTS} wrong attempts, however many arrive at once; a wrong ` +
+    "guess is told how many attempts are left. The token is a 7-day HS256 JWT.",
   middleware: [requireTenant, authRateLimit] as const,
   request: {
     headers: TenantHeader,
@@ -52,13 +54,20 @@ export const route = createRoute({
   },
 });
 
+/** Tells a user who mistyped how many tries remain; without a code to compare, nothing is said beyond "expired". */
+function rejection({ outcome, attemptsLeft }: CodeCheck): string {
+  if (outcome === "wrong") return `The code is wrong; ${attemptsLeft} attempt${attemptsLeft === 1 ? "" : "s"} left`;
+  if (outcome === "burned") return `The code is wrong and now burned after ${MAX_WRONG_ATTEMPTS} wrong attempts; request a new one`;
+  return "The code is wrong or has expired; request a new one";
+}
+
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { config, tenant, services } = c.var;
   const body = c.req.valid("json");
   const email = normalizeEmail(body.email);
 
-  const ok = await new LoginCodes(services.redis, config.JWT_SECRET).consume(tenant.id, email, body.code);
-  if (!ok) throw new ApiError(401, "invalid_code", "The code is wrong or has expired; request a new one");
+  const check = await new LoginCodes(services.redis, config.JWT_SECRET).consume(tenant.id, email, body.code);
+  if (check.outcome !== "accepted") throw new ApiError(401, "invalid_code", rejection(check));
 
   const user = await upsertUserOnLogin(services.db, tenant.id, email);
   return c.json(

@@ -1,7 +1,8 @@
-// GET /v1/chat/sessions — the caller's chat sessions, most recently active first.
+// GET /v1/chat/sessions — the caller's chat sessions, most recently active first, cursor-paginated.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { listSessions } from "../../chat/repository.ts";
 import type { AppEnv } from "../../env.ts";
+import { CursorQuery, decodeCursor, paginate } from "../../lib/cursor.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
@@ -15,14 +16,28 @@ export const route = createRoute({
   summary: "Your chat sessions",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) },
+  request: {
+    headers: TenantHeader,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: CursorQuery }),
+  },
   responses: {
-    200: { description: "Sessions, most recently active first", content: { "application/json": { schema: z.object({ sessions: z.array(SessionSchema) }) } } },
+    200: {
+      description: "One page of sessions, most recently active first",
+      content: {
+        "application/json": {
+          schema: z.object({ sessions: z.array(SessionSchema), next_cursor: z.string().nullable() }).openapi("ChatSessionList"),
+        },
+      },
+    },
     ...authErrors,
   },
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const rows = await listSessions(c.var.services.db, { tenantId: c.var.tenant.id, userId: c.var.user.id }, c.req.valid("query").limit);
-  return c.json({ sessions: rows.map(presentSession) }, 200);
+  const { limit, cursor } = c.req.valid("query");
+  const owner = { tenantId: c.var.tenant.id, userId: c.var.user.id };
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  const rows = await listSessions(c.var.services.db, owner, limit + 1, after && { updatedAt: after.at, id: after.id });
+  const { page, nextCursor } = paginate(rows, limit, (session) => ({ at: session.updatedAt, id: session.id }));
+  return c.json({ sessions: page.map(presentSession), next_cursor: nextCursor }, 200);
 };

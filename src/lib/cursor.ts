@@ -1,0 +1,48 @@
+// Keyset pagination cursors: base64 of the [timestamp, id] of the last row of a page, opaque to clients.
+// Both values end up in SQL, so decoding is strict: anything this API did not issue is a 400 invalid_cursor,
+// never a database error.
+import { z } from "@hono/zod-openapi";
+import { ApiError } from "./errors.ts";
+
+export interface Cursor {
+  /** ISO timestamp, as Date#toISOString writes it. */
+  at: string;
+  id: string;
+}
+
+// Our rows are stamped by the database clock, so a cursor outside these years was forged; and years such as 0000
+// or +275760 are valid to JavaScript but not to Postgres.
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2100, 0, 1);
+
+const Payload = z
+  .tuple([z.iso.datetime({ precision: 3 }), z.uuid()])
+  .refine(([at]) => Date.parse(at) >= EARLIEST && Date.parse(at) < LATEST);
+
+export const CursorQuery = z
+  .string()
+  .max(200)
+  .optional()
+  .openapi({ description: "next_cursor from the previous page; a cursor this API did not issue is a 400 invalid_cursor" });
+
+export const encodeCursor = ({ at, id }: { at: Date; id: string }) => btoa(JSON.stringify([at.toISOString(), id])).replace(/=+$/, "");
+
+export function decodeCursor(raw: string): Cursor {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(atob(raw));
+  } catch {
+    // not base64 or not JSON: refused below like any other malformed payload
+  }
+  const parsed = Payload.safeParse(payload);
+  if (!parsed.success) throw new ApiError(400, "invalid_cursor", "The cursor is not one this API returned");
+  const [at, id] = parsed.data;
+  return { at, id };
+}
+
+/** One page of `rows`, fetched with limit + 1: the extra row only tells whether another page follows. */
+export function paginate<T>(rows: T[], limit: number, position: (row: T) => { at: Date; id: string }) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(position(last)) : null };
+}
