@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
 import { BodyTooLargeError, readBody, sendJson } from "../lib/http.ts";
+import { applyFault, handleFaultControl, type NeonFaults } from "./faults.ts";
 
 const CORS: Record<string, string> = {
   "access-control-allow-origin": "*",
@@ -37,7 +38,7 @@ interface SqlQuery {
 
 class BadRequest extends Error {}
 
-export function createSqlHandler(pool: pg.Pool, log: (line: string) => void) {
+export function createSqlHandler(pool: pg.Pool, faults: NeonFaults, log: (line: string) => void) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === "OPTIONS") {
       res.writeHead(204, CORS);
@@ -45,9 +46,11 @@ export function createSqlHandler(pool: pg.Pool, log: (line: string) => void) {
       return;
     }
     const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/__faults" || path.startsWith("/__faults/")) return handleFaultControl(faults, req, res, path);
     if (path !== "/sql") return sendJson(res, 404, { message: `no route for ${req.method} ${path}` }, CORS);
     if (req.method !== "POST") return sendJson(res, 405, { message: "use POST /sql" }, { ...CORS, allow: "POST, OPTIONS" });
 
+    if (await applyFault(faults, req, res, CORS)) return;
     try {
       const body = parseBody(await readBody(req));
       const arrayMode = header(req, "neon-array-mode") === "true";

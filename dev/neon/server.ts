@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import pg from "pg";
 import { closeServer, listen } from "../lib/http.ts";
 import { startBackend } from "./backend.ts";
+import { NeonFaults } from "./faults.ts";
 import { createSqlHandler } from "./http-sql.ts";
 import { createWsBridge } from "./ws-bridge.ts";
 
@@ -40,7 +41,8 @@ export async function startNeonStandIn(opts: {
   const pool = new pg.Pool({ connectionString: backend.postgresUrl, max: backend.kind === "pglite" ? 1 : 10, idleTimeoutMillis: 10_000 });
   pool.on("error", (err) => log(`neon: idle pool client error: ${err.message}`));
   const bridge = createWsBridge(backend, log);
-  const handleSql = createSqlHandler(pool, log);
+  const faults = new NeonFaults(); // test-only: POST/GET/DELETE /__faults freeze, fail or drop /sql requests
+  const handleSql = createSqlHandler(pool, faults, log);
 
   const server = createServer((req, res) => void handleSql(req, res));
   server.on("upgrade", (req, socket, head) => bridge.handleUpgrade(req, socket, head));
@@ -71,6 +73,7 @@ export async function startNeonStandIn(opts: {
     close() {
       closing ??= (async () => {
         bridge.closeAll();
+        faults.clear();
         await closeServer(server);
         await pool.end();
         await backend.close();

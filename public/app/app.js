@@ -259,6 +259,7 @@ function refreshUsage() {
       const u = await api.get("/v1/usage");
       const day = u.last_24h;
       const { limit } = u.daily_budget.user;
+      const tenantLeft = u.daily_budget.tenant.remaining_fraction;
       const meter = /** @type {HTMLMeterElement} */ ($("usage-meter"));
       meter.max = limit > 0 ? limit : 1;
       meter.value = limit > 0 ? Math.min(day.total_tokens, limit) : 0;
@@ -269,7 +270,8 @@ function refreshUsage() {
         `Last 24 h: ${numberFmt.format(day.total_tokens)} tokens in ${numberFmt.format(day.requests)} requests ` +
         `(prompt ${numberFmt.format(day.prompt_tokens)}, completion ${numberFmt.format(day.completion_tokens)}, ` +
         `embeddings ${numberFmt.format(day.embedding_tokens)}). Daily budget: ${limit > 0 ? numberFmt.format(limit) : "unlimited"}. ` +
-        `Last 7 days: ${numberFmt.format(u.last_7d.total_tokens)} tokens.`;
+        `Last 7 days: ${numberFmt.format(u.last_7d.total_tokens)} tokens. ` +
+        `Organisation's daily budget: ${tenantLeft === null ? "unlimited" : `${Math.round(tenantLeft * 100)}% left`}.`;
     } catch {
       // The indicator is optional; a failure here is not worth an alert.
     }

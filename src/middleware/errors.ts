@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { ConfigError } from "../config.ts";
+import { databaseUnavailableIn } from "../db/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError, errorBody } from "../lib/errors.ts";
 
@@ -20,6 +21,9 @@ export function errorResponse(
   return c.json(errorBody(code, message, requestIdOf(c)), status);
 }
 
+/** Seconds a client should wait before retrying when the database did not answer. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 const HTTP_EXCEPTION_CODES: Partial<Record<number, string>> = {
   400: "bad_request",
   401: "unauthorized",
@@ -32,6 +36,14 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     return errorResponse(c, status, HTTP_EXCEPTION_CODES[status] ?? "http_error", err.message || "Request failed");
+  }
+  const unavailable = databaseUnavailableIn(err);
+  if (unavailable) {
+    const cause = unavailable.cause === undefined ? {} : { cause: String(unavailable.cause) };
+    console.error(JSON.stringify({ level: "error", msg: "database unavailable", request_id: requestIdOf(c), error: unavailable.message, ...cause }));
+    return errorResponse(c, 503, "database_unavailable", "The database is not answering; try again in a few seconds", {
+      "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS),
+    });
   }
   if (err instanceof ConfigError) {
     console.error(JSON.stringify({ level: "error", msg: err.message, request_id: requestIdOf(c) }));

@@ -1,6 +1,7 @@
 // GET /healthz — checks the database and Redis; 503 when either is down, with per-dependency status and latency.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import { databaseUnavailableIn } from "../db/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { APP_VERSION } from "../lib/version.ts";
 
@@ -37,7 +38,9 @@ async function check(probe: () => Promise<unknown>): Promise<z.infer<typeof Chec
     ]);
     return { status: "ok", latency_ms: Math.round(performance.now() - started) };
   } catch (err) {
-    return { status: "error", latency_ms: Math.round(performance.now() - started), error: err instanceof Error ? err.message : String(err) };
+    // The driver's and drizzle's wrappers would say "Failed query: select 1"; the cause says what is wrong.
+    const message = databaseUnavailableIn(err)?.message ?? (err instanceof Error ? err.message : String(err));
+    return { status: "error", latency_ms: Math.round(performance.now() - started), error: message };
   } finally {
     if (timer) clearTimeout(timer);
   }

@@ -33,6 +33,7 @@ export const tenantErrors = {
   400: errorResponse("Invalid request (validation_failed, tenant_required, invalid_tenant_id)"),
   404: errorResponse("Unknown or disabled tenant (tenant_not_found)"),
   429: errorResponse("Rate limited (rate_limited); see Retry-After"),
+  503: errorResponse("The database did not answer in time (database_unavailable); see Retry-After"),
 } as const;
 
 /** Error responses every authenticated route can give, on top of the tenant ones. */

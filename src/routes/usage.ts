@@ -1,11 +1,12 @@
-// GET /v1/usage — the caller's token usage over the last 24 hours and 7 days, and their daily budgets.
+// GET /v1/usage — the caller's own token usage over the last 24 hours and 7 days, their daily budget, and the
+// share of the tenant's daily budget left (never the tenant's totals: they are other members' usage).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { quotaState } from "../usage/quota.ts";
-import { usageReport } from "../usage/report.ts";
+import { budgetReport, usageReport } from "../usage/report.ts";
 import { authErrors, bearerSecurity, TenantHeader } from "./schemas.ts";
 
 const Totals = z.object({
@@ -20,7 +21,18 @@ const Window = Totals.extend({
     .record(z.string(), Totals)
     .openapi({ description: "Per model: embeddings, chat completions and OCR of scanned pages (OCR_MODEL) alike" }),
 });
-const Budget = z.object({ used: z.number().int(), limit: z.number().int().openapi({ description: "0 = unlimited" }) });
+const UserBudget = z.object({
+  used: z.number().int().openapi({ description: "Your tokens in the last 24 hours" }),
+  limit: z.number().int().openapi({ description: "DAILY_TOKEN_BUDGET_PER_USER; 0 = unlimited" }),
+});
+const TenantBudget = z.object({
+  remaining_fraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .openapi({ description: "Share of the tenant's rolling 24-hour budget left, rounded down to 0.01; null = unlimited", example: 0.93 }),
+});
 
 export const route = createRoute({
   method: "get",
@@ -32,11 +44,11 @@ export const route = createRoute({
   request: { headers: TenantHeader },
   responses: {
     200: {
-      description: "Usage per window (embeddings, chat and OCR), with a per-model breakdown",
+      description: "Your usage per window (embeddings, chat and OCR), with a per-model breakdown, and the budgets left",
       content: {
         "application/json": {
           schema: z
-            .object({ last_24h: Window, last_7d: Window, daily_budget: z.object({ user: Budget, tenant: Budget }) })
+            .object({ last_24h: Window, last_7d: Window, daily_budget: z.object({ user: UserBudget, tenant: TenantBudget }) })
             .openapi("Usage"),
         },
       },
@@ -48,5 +60,5 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const owner = { tenantId: c.var.tenant.id, userId: c.var.user.id };
   const [report, quota] = await Promise.all([usageReport(c.var.services.db, owner), quotaState(c.var.services.db, c.var.config, owner)]);
-  return c.json({ ...report, daily_budget: { user: quota.user, tenant: quota.tenant } }, 200);
+  return c.json({ ...report, daily_budget: budgetReport(quota) }, 200);
 };

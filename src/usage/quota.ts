@@ -24,8 +24,8 @@ export async function quotaState(db: Db, config: Config, owner: Owner): Promise<
   return { user: { used: userUsed, limit: userLimit }, tenant: { used: tenantUsed, limit: tenantLimit }, exceeded };
 }
 
+/** The tenant's totals are other members' spending: only the user's own figures are told. */
 export function quotaMessage(state: QuotaState): string {
-  const who = state.exceeded === "tenant" ? "Your organisation's" : "Your";
-  const budget = state.exceeded === "tenant" ? state.tenant : state.user;
-  return `${who} daily token budget is used up (${budget.used} of ${budget.limit} tokens in the last 24 hours)`;
+  if (state.exceeded === "tenant") return "Your organisation's daily token budget is used up; try again later";
+  return `Your daily token budget is used up (${state.user.used} of ${state.user.limit} tokens in the last 24 hours)`;
 }

@@ -1,8 +1,10 @@
-// Usage totals for GET /v1/usage: the last 24 hours and the last 7 days, with a per-model breakdown.
-// Every kind of event counts (embedding, chat and OCR of scanned pages): OCR is prompt + completion tokens of its
-// vision model (OCR_MODEL), like a chat completion, under that model's name.
+// What GET /v1/usage shows a member: their own totals over the last 24 hours and the last 7 days, with a
+// per-model breakdown, their own daily budget, and of the tenant's budget only the share left. Every kind of event
+// counts (embedding, chat and OCR of scanned pages): OCR is prompt + completion tokens of its vision model
+// (OCR_MODEL), like a chat completion, under that model's name.
 import type { Db } from "../db/client.ts";
 import type { Owner } from "../documents/repository.ts";
+import type { QuotaState } from "./quota.ts";
 
 export interface Totals {
   requests: number;
@@ -43,4 +45,21 @@ export async function usageReport(db: Db, owner: Owner): Promise<{ last_24h: Win
     add((window.by_model[row.model] ??= empty()), row);
   }
   return report;
+}
+
+export interface BudgetReport {
+  user: { used: number; limit: number };
+  /** null: the tenant's budget is unlimited. */
+  tenant: { remaining_fraction: number | null };
+}
+
+/**
+ * The tenant's totals are other members' spending, so a member sees only the share of the tenant's budget left,
+ * rounded down to a whole percent: coarse enough that no one can follow a colleague's use request by request.
+ */
+export function budgetReport(state: QuotaState): BudgetReport {
+  const { used, limit } = state.tenant;
+  // Whole percents in integers: (1 - 6800 / 20000) * 100 in floating point is 65.99…, which would floor to 0.65.
+  const remaining = limit > 0 ? Math.floor((Math.max(0, limit - used) * 100) / limit) / 100 : null;
+  return { user: state.user, tenant: { remaining_fraction: remaining } };
 }

@@ -269,7 +269,7 @@ export async function sessionMessages(token: string, sessionId: string, tenant =
 
 export type { Totals };
 export type UsageReport = Record<"last_24h" | "last_7d", WindowReport> & {
-  daily_budget: { user: { used: number; limit: number }; tenant: { used: number; limit: number } };
+  daily_budget: { user: { used: number; limit: number }; tenant: { remaining_fraction: number | null } };
 };
 
 /** GET /v1/usage; throws unless 200. */

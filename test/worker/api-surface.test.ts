@@ -117,17 +117,18 @@ describe("cross-cutting behaviour", () => {
     expectErrorShape(await json(res), "payload_too_large");
   });
 
-  it("hides internal errors: no stack trace, a generic message and the request id", async () => {
-    // The database is unreachable: the lookup of a tenant not yet cached throws deep inside the driver.
+  it("hides internal errors: an unreachable database is a 503 with no stack trace, driver message or address", async () => {
+    // The lookup of a tenant not yet cached fails deep inside the driver.
     const res = await fetchWithEnv("/v1/auth/request-code", { NEON_LOCAL_PROXY: "127.0.0.1:9" }, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Tenant-ID": "not-cached-anywhere" },
       body: JSON.stringify({ email: "a@example.com" }),
     });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("Retry-After")).toBe("5");
     const body = await json(res);
-    expectErrorShape(body, "internal_error");
-    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack|ECONNREFUSED|fetch failed/i);
+    expectErrorShape(body, "database_unavailable");
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack|ECONNREFUSED|fetch failed|127\.0\.0\.1/i);
   });
 
   it("fails closed on the auth routes when the rate limiter is down (503), instead of allowing unlimited guesses", async () => {
@@ -143,13 +144,15 @@ describe("cross-cutting behaviour", () => {
 
 describe("configuration", () => {
   it("names every missing or wrong variable", async () => {
-    const res = await fetchWithEnv("/healthz", { JWT_SECRET: "short", UPSTASH_REDIS_REST_URL: undefined, RATE_LIMIT_API_PER_USER: "lots" });
+    const res = await fetchWithEnv("/healthz", { JWT_SECRET: "short", UPSTASH_REDIS_REST_URL: undefined, RATE_LIMIT_API_PER_USER: "lots", CHAT_TIMEOUT_MS: "fast" });
     expect(res.status).toBe(500);
     const body = await json(res);
     expectErrorShape(body, "misconfigured");
     expect(body.error.message).toContain("JWT_SECRET");
     expect(body.error.message).toContain("UPSTASH_REDIS_REST_URL is required");
     expect(body.error.message).toContain("RATE_LIMIT_API_PER_USER");
+    // A value that is set but not a number is called that, not "not set".
+    expect(body.error.message).toContain("CHAT_TIMEOUT_MS is not a valid number");
   });
 
   it("refuses the dev login shortcut in a production configuration", async () => {
