@@ -696,6 +696,11 @@ function onSocketClose(conn, event) {
   conn.reject(new Error("The chat connection closed"));
   if (chat.conn !== conn) return;
   chat.conn = null;
+  // 4001: the token expired; 4003: the account or organisation was disabled (src/chat/protocol.ts CloseCode).
+  if (event.code === 4001 || event.code === 4003) {
+    signOut(event.code === 4001 ? "Your session has expired. Please sign in again." : "Your account can no longer use this chat. Please sign in again.");
+    return;
+  }
   if (event.code === 4004) {
     toast("This chat was deleted.", { kind: "info" });
     void loadSessions();

@@ -1,5 +1,6 @@
-// One answer: quota → retrieval → prompt → streamed completion → persisted messages and usage.
-// Every outcome (done, cancelled, upstream failure) persists what exists, so nothing is lost.
+// One answer: budget reservation → retrieval → prompt → streamed completion → persisted messages and usage.
+// Every outcome (done, cancelled, upstream failure) persists what exists, so nothing is lost, and then settles
+// the reservation: concurrent answers can overspend a token budget by at most one answer's worth.
 import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
@@ -9,9 +10,9 @@ import { countTokens } from "../ingest/chunker.ts";
 import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { normalizeQuery } from "../text/normalize.ts";
-import { quotaMessage, quotaState } from "../usage/quota.ts";
+import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { usageInsert } from "../usage/record.ts";
-import { buildMessages, trimHistory } from "./prompt.ts";
+import { buildMessages, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
 import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
 import { appendMessage, recentTurns } from "./repository.ts";
 
@@ -22,6 +23,13 @@ export interface Question {
 }
 
 export class ChatError extends CodedError<ErrorCode> {}
+
+/**
+ * The most an answer can spend: the question's embedding, the largest prompt it can get, and the longest answer
+ * (CHAT_MAX_ANSWER_TOKENS, which the model is held to).
+ */
+const budgetEstimate = (config: Config, question: string) =>
+  countTokens(question) + promptTokenBound(config, question) + config.CHAT_MAX_ANSWER_TOKENS;
 
 /** How an upstream failure looks to the client. */
 function classifyUpstream(err: unknown, timedOut: boolean): ChatError {
@@ -38,20 +46,33 @@ export interface AnswerContext {
   services: Services;
   owner: Owner;
   sessionId: string;
+  /** Writes the session's row if it is not there yet; called before the question is stored. */
+  ensureSession: () => Promise<void>;
   emit: (frame: ServerFrame) => void;
   signal: AbortSignal;
 }
 
 export async function answer(ctx: AnswerContext, question: Question): Promise<void> {
-  const { config, services, owner, sessionId, emit, signal } = ctx;
-  const { db } = services;
+  const { config, services, owner } = ctx;
   const model = question.model ?? config.CHAT_DEFAULT_MODEL;
   if (!config.CHAT_MODELS.includes(model))
     throw new ChatError("model_not_allowed", `Model '${model}' is not available; use one of: ${config.CHAT_MODELS.join(", ")}`, false);
-  const quota = await quotaState(db, config, owner);
-  if (quota.exceeded) throw new ChatError("quota_exceeded", quotaMessage(quota), false);
+  const reservation = await reserveTokens(services, config, owner, budgetEstimate(config, question.content)).catch((err: unknown) => {
+    throw err instanceof BudgetExceededError ? new ChatError(err.code, err.message, err.retryable) : err;
+  });
+  try {
+    await answerWithin(ctx, question, model, reservation);
+  } finally {
+    // A failure before anything was spent, or after what was spent is in usage_events: settled either way.
+    await reservation.settle();
+  }
+}
 
+async function answerWithin(ctx: AnswerContext, question: Question, model: string, reservation: Reservation): Promise<void> {
+  const { config, services, owner, sessionId, emit, signal } = ctx;
+  const { db } = services;
   const history = trimHistory(await recentTurns(db, owner, sessionId, 20), config.CHAT_HISTORY_TOKENS);
+  await ctx.ensureSession();
   await appendMessage(db, owner, sessionId, { role: "user", content: question.content });
 
   // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
@@ -93,6 +114,8 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
     const final = usage ?? estimateUsage(messages, content);
     // Usage first: the tokens are spent even when the session was deleted meanwhile (its messages cannot be stored).
     await usageInsert(db, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
+    // Before the done frame: the client may ask its next question as soon as it has it.
+    await reservation.settle();
     const messageId = await appendMessage(db, owner, sessionId, {
       role: "assistant",
       content,
@@ -107,7 +130,7 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
 
   try {
     const stream = await openai.chat.completions.create(
-      { model, messages, stream: true, stream_options: { include_usage: true } },
+      { model, messages, stream: true, stream_options: { include_usage: true }, max_completion_tokens: config.CHAT_MAX_ANSWER_TOKENS },
       { signal: upstream.signal, maxRetries: 1, timeout: config.CHAT_TIMEOUT_MS },
     );
     for await (const chunk of stream) {
@@ -140,7 +163,7 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<vo
 }
 
 function estimateUsage(messages: Array<{ content?: unknown }>, completion: string): Usage {
-  const prompt = messages.reduce((n, m) => n + countTokens(typeof m.content === "string" ? m.content : "") + 4, 0);
+  const prompt = messages.reduce((n, m) => n + countTokens(typeof m.content === "string" ? m.content : "") + MESSAGE_OVERHEAD_TOKENS, 0);
   const completionTokens = completion ? countTokens(completion) : 0;
   return { prompt_tokens: prompt, completion_tokens: completionTokens, total_tokens: prompt + completionTokens };
 }

@@ -10,9 +10,13 @@ export type MessageRow = typeof messages.$inferSelect;
 
 const ownedSession = (owner: Owner) => and(eq(chatSessions.tenantId, owner.tenantId), eq(chatSessions.userId, owner.userId));
 
-export async function createSession(db: Db, owner: Owner): Promise<SessionRow> {
-  const [row] = await db.insert(chatSessions).values(owner).returning();
-  return row!;
+/**
+ * Stores a session under the id its socket was given at the upgrade, when its first message comes (an upgrade
+ * alone stores nothing). True when the row is the owner's: an id that somehow is another owner's is not taken over.
+ */
+export async function storeSession(db: Db, owner: Owner, id: string): Promise<boolean> {
+  const inserted = await db.insert(chatSessions).values({ ...owner, id }).onConflictDoNothing({ target: chatSessions.id }).returning({ id: chatSessions.id });
+  return inserted.length > 0 || (await findSession(db, owner, id)) !== null;
 }
 
 export async function findSession(db: Db, owner: Owner, id: string): Promise<SessionRow | null> {

@@ -3,12 +3,18 @@
 // Messages live in Postgres, not in this object's SQLite: history, deletion and usage are then plain
 // tenant-scoped SQL served by any Worker, and there is one source of truth for the HTTP API and the socket.
 import { DurableObject } from "cloudflare:workers";
-import { getConfig } from "../config.ts";
+import { principalProblem, type PrincipalProblem } from "../auth/principal.ts";
+import { type Config, getConfig } from "../config.ts";
+import { databaseUnavailableIn } from "../db/errors.ts";
+import type { Owner } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
+import { ApiError } from "../lib/errors.ts";
+import { type LimitScope, limitUser } from "../middleware/rate-limit.ts";
 import { recordChat } from "../observability/events.ts";
-import { createServices } from "../services/index.ts";
+import { createServices, type Services } from "../services/index.ts";
 import { answer, ChatError } from "./answer.ts";
-import { ClientFrame, MAX_FRAME_BYTES, type ServerFrame } from "./protocol.ts";
+import { ClientFrame, CloseCode, MAX_FRAME_BYTES, type ServerFrame } from "./protocol.ts";
+import { storeSession } from "./repository.ts";
 
 /** Who is on the socket; set by the Worker after it authenticated the upgrade. */
 export interface SocketIdentity {
@@ -17,9 +23,29 @@ export interface SocketIdentity {
   sessionId: string;
   /** The upgrade request's id: every answer on this socket logs it. */
   requestId: string;
+  /** When the socket's access token expires (seconds since the epoch): no answer after that. */
+  expiresAt: number;
+  /** Whether the session's row exists; it is written with the first message, not at the upgrade. */
+  stored: boolean;
 }
 
 export const IDENTITY_HEADER = "X-DocuChat-Identity";
+
+const PRINCIPAL_MESSAGES: Record<PrincipalProblem, string> = {
+  tenant_unavailable: "Your organisation's account is disabled",
+  user_not_found: "Your user account no longer exists",
+};
+
+/** Logs a failure we did not foresee (a database outage, a bug) and says so to the client, who may try again. */
+function internalError(identity: SocketIdentity, err: unknown): ServerFrame {
+  const unavailable = databaseUnavailableIn(err);
+  console.error(JSON.stringify({ level: "error", msg: "chat answer failed", session_id: identity.sessionId, error: unavailable?.message ?? String(err) }));
+  if (unavailable) return { type: "error", code: "database_unavailable", message: "The database is not answering; try again in a few seconds", retryable: true };
+  return { type: "error", code: "internal_error", message: "Something went wrong on our side", retryable: true };
+}
+
+/** Sockets are tagged with their owner, to find whether the owner is on a session not stored yet. */
+const ownerTag = (o: Owner) => `owner:${o.tenantId}:${o.userId}`;
 
 export class ChatSession extends DurableObject<Env> {
   private inflight: AbortController | null = null;
@@ -29,12 +55,14 @@ export class ChatSession extends DurableObject<Env> {
     if (url.pathname === "/close") {
       // The session was deleted: hang up on everyone.
       this.inflight?.abort();
-      for (const ws of this.ctx.getWebSockets()) ws.close(4004, "session deleted");
+      for (const ws of this.ctx.getWebSockets()) ws.close(CloseCode.sessionDeleted, "session deleted");
       return new Response(null, { status: 204 });
     }
     const identity = JSON.parse(request.headers.get(IDENTITY_HEADER)!) as SocketIdentity;
+    // A session without a row exists only while its owner is on it: its id was handed to them alone.
+    if (url.pathname === "/join" && this.ctx.getWebSockets(ownerTag(identity)).length === 0) return new Response(null, { status: 404 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server);
+    this.ctx.acceptWebSocket(server, [ownerTag(identity)]);
     server.serializeAttachment(identity);
     this.send(server, { type: "session", session_id: identity.sessionId });
     const protocol = request.headers.get("X-DocuChat-Protocol");
@@ -55,6 +83,53 @@ export class ChatSession extends DurableObject<Env> {
 
   private error(ws: WebSocket, code: ChatError["code"], message: string, retryable = false) {
     this.send(ws, { type: "error", code, message, retryable });
+  }
+
+  /** Says why, then closes: the client must not reconnect with the same credentials. */
+  private hangUp(sockets: WebSocket[], code: "token_expired" | "unauthorized", message: string, closeCode: number) {
+    for (const ws of sockets) {
+      this.error(ws, code, message);
+      try {
+        ws.close(closeCode, code);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /**
+   * Whether the socket may still be answered: its token has not expired, its tenant and user still exist (as
+   * cached for PRINCIPAL_CACHE_MS), and the message is within the user's rate limit. Tells the client when not.
+   */
+  private async admit(ws: WebSocket, identity: SocketIdentity, config: Config, services: Services): Promise<boolean> {
+    if (Date.now() >= identity.expiresAt * 1000) {
+      this.hangUp([ws], "token_expired", "The access token has expired; reconnect with a new one", CloseCode.tokenExpired);
+      return false;
+    }
+    try {
+      const problem = await principalProblem(services.db, identity);
+      // Every socket of the session is the same owner's.
+      if (problem) {
+        this.hangUp(this.ctx.getWebSockets(), "unauthorized", PRINCIPAL_MESSAGES[problem], CloseCode.unauthorized);
+        return false;
+      }
+      const scope: LimitScope = { ...identity, redis: services.redis, waitUntil: (p) => this.ctx.waitUntil(p) };
+      await limitUser(scope, config, identity.userId);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "rate_limited") {
+        const retryAfter = Number(err.headers["Retry-After"]);
+        this.send(ws, { type: "error", code: "rate_limited", message: err.message, retryable: true, retry_after: retryAfter });
+      } else this.send(ws, internalError(identity, err));
+      return false;
+    }
+  }
+
+  /** Writes the session's row with its first message, and remembers on every socket that it exists. */
+  private async ensureStored(services: Services, identity: SocketIdentity) {
+    if (identity.stored) return;
+    if (!(await storeSession(services.db, identity, identity.sessionId))) throw new Error("the session id belongs to another owner");
+    for (const ws of this.ctx.getWebSockets()) ws.serializeAttachment({ ...(ws.deserializeAttachment() as SocketIdentity), stored: true });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
@@ -79,11 +154,28 @@ export class ChatSession extends DurableObject<Env> {
     }
     if (frame.session_id && frame.session_id !== identity.sessionId)
       return this.error(ws, "session_mismatch", "This socket belongs to another session; open a new socket for that one");
-    if (this.inflight) return this.error(ws, "busy", "An answer is still being written in this session; wait for it or cancel it", true);
+    // Claimed before any await, so that a cancel sent right behind this message finds the answer to cancel.
+    const controller = this.inflight ? null : new AbortController();
+    if (controller) this.inflight = controller;
+    try {
+      const config = getConfig(this.env);
+      const services = createServices(config);
+      // Every message is checked and counted, even one that is then refused as busy.
+      if (!(await this.admit(ws, identity, config, services))) return;
+      if (!controller) return this.error(ws, "busy", "An answer is still being written in this session; wait for it or cancel it", true);
+      await this.answerQuestion(identity, frame, controller.signal, config, services);
+    } finally {
+      if (controller) this.inflight = null;
+    }
+  }
 
-    const controller = new AbortController();
-    this.inflight = controller;
-    const config = getConfig(this.env);
+  private async answerQuestion(
+    identity: SocketIdentity,
+    frame: Extract<ClientFrame, { type: "message" }>,
+    signal: AbortSignal,
+    config: Config,
+    services: Services,
+  ) {
     // What operators see of this answer, read off the frames it produces.
     const started = performance.now();
     const outcome = { firstDeltaMs: null as number | null, sources: 0, done: null as Extract<ServerFrame, { type: "done" }> | null, errorCode: null as string | null };
@@ -97,23 +189,20 @@ export class ChatSession extends DurableObject<Env> {
       await answer(
         {
           config,
-          services: createServices(config),
+          services,
           owner: { tenantId: identity.tenantId, userId: identity.userId },
           sessionId: identity.sessionId,
+          ensureSession: () => this.ensureStored(services, identity),
           emit,
-          signal: controller.signal,
+          signal,
         },
         { content: frame.content, fileIds: frame.file_ids, model: frame.model },
       );
     } catch (err) {
       outcome.errorCode = err instanceof ChatError ? err.code : "internal_error";
       if (err instanceof ChatError) this.broadcast({ type: "error", code: err.code, message: err.message, retryable: err.retryable });
-      else {
-        console.error(JSON.stringify({ level: "error", msg: "chat answer failed", session_id: identity.sessionId, error: String(err) }));
-        this.broadcast({ type: "error", code: "internal_error", message: "Something went wrong on our side", retryable: true });
-      }
+      else this.broadcast(internalError(identity, err));
     } finally {
-      this.inflight = null;
       recordChat(this.env, {
         requestId: identity.requestId,
         tenant: identity.tenantId,

@@ -4,7 +4,8 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { RateSpec } from "../config.ts";
+import type { Redis } from "@upstash/redis/cloudflare";
+import type { Config, RateSpec } from "../config.ts";
 import type { AppEnv } from "../env.ts";
 import { normalizeEmail } from "../lib/email.ts";
 import { ApiError } from "../lib/errors.ts";
@@ -23,30 +24,38 @@ export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
-async function enforce(c: Context<AppEnv>, rules: Rule[], failClosed: boolean): Promise<void> {
-  const { redis } = c.var.services;
+/** Where a request is counted: the tenant's limiter keys, and how to keep the limiter's background work alive. */
+export interface LimitScope {
+  redis: Redis;
+  tenantId: string;
+  requestId: string;
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+/** Counts one request against every rule: the RateLimit-* headers of the tightest rule, or ApiError 429. */
+async function countRequest(scope: LimitScope, rules: Rule[], failClosed: boolean): Promise<Record<string, string>> {
   let results;
   try {
     results = await Promise.all(
       rules.map(async (rule) => {
         const limiter = new Ratelimit({
-          redis,
+          redis: scope.redis,
           limiter: Ratelimit.slidingWindow(rule.spec.limit, `${rule.spec.windowSeconds} s`),
-          prefix: `ratelimit:${c.var.tenant.id}:${rule.name}`,
+          prefix: `ratelimit:${scope.tenantId}:${rule.name}`,
           ephemeralCache,
           timeout: LIMITER_TIMEOUT_MS,
           analytics: false,
         });
         const result = await limiter.limit(rule.identifier);
         if (result.reason === "timeout") throw new Error("rate limiter timed out");
-        c.executionCtx.waitUntil(result.pending);
+        scope.waitUntil(result.pending);
         return result;
       }),
     );
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "rate limiter unavailable", request_id: c.var.requestId, error: String(err) }));
+    console.error(JSON.stringify({ level: "error", msg: "rate limiter unavailable", request_id: scope.requestId, error: String(err) }));
     if (failClosed) throw new ApiError(503, "rate_limiter_unavailable", "Rate limiting is unavailable; try again shortly", { "Retry-After": "5" });
-    return;
+    return {};
   }
 
   // Report the tightest rule: the one with the fewest requests left.
@@ -66,21 +75,54 @@ async function enforce(c: Context<AppEnv>, rules: Rule[], failClosed: boolean): 
       "Retry-After": String(retryAfter),
     });
   }
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return headers;
 }
 
-/** Per email (from the validated JSON body) and per client IP. */
+/** A request's scope, once its tenant is resolved. */
+export const limitScope = (c: Context<AppEnv>): LimitScope => ({
+  redis: c.var.services.redis,
+  tenantId: c.var.tenant.id,
+  requestId: c.var.requestId,
+  waitUntil: (p) => c.executionCtx.waitUntil(p),
+});
+
+async function enforce(c: Context<AppEnv>, rules: Rule[], failClosed: boolean): Promise<void> {
+  for (const [name, value] of Object.entries(await countRequest(limitScope(c), rules, failClosed))) c.header(name, value);
+}
+
+const NOT_JSON = Symbol("not JSON");
+
+/** The email an auth request's body names, if it names one at all: the body is not validated yet (it may be null). */
+const emailIn = (body: unknown) =>
+  typeof body === "object" && body !== null && "email" in body && typeof body.email === "string" ? body.email : undefined;
+
+/**
+ * Per client IP, and per email when the body names one. It runs before the route validates the body, so malformed
+ * bodies count against the IP too; a body that is not JSON at all is refused here, once counted.
+ */
 export const authRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const { config } = c.var;
-  const body = await c.req.json<{ email?: unknown }>().catch(() => ({ email: undefined }));
+  const body: unknown = await c.req.json().catch(() => NOT_JSON);
   const rules: Rule[] = [{ name: "auth-ip", spec: config.RATE_LIMIT_AUTH_PER_IP, identifier: clientIp(c) }];
-  if (typeof body.email === "string") rules.push({ name: "auth-email", spec: config.RATE_LIMIT_AUTH_PER_EMAIL, identifier: normalizeEmail(body.email) });
+  const email = emailIn(body);
+  if (email !== undefined) rules.push({ name: "auth-email", spec: config.RATE_LIMIT_AUTH_PER_EMAIL, identifier: normalizeEmail(email) });
   await enforce(c, rules, true);
+  if (body === NOT_JSON) throw new ApiError(400, "validation_failed", "The request body must be a JSON object");
   await next();
 });
+
+const apiUserRule = (config: Config, userId: string): Rule => ({ name: "api-user", spec: config.RATE_LIMIT_API_PER_USER, identifier: userId });
 
 /** Per authenticated user on the rest of the API. */
 export const apiRateLimit = createMiddleware<AppEnv>(async (c, next) => {
-  await enforce(c, [{ name: "api-user", spec: c.var.config.RATE_LIMIT_API_PER_USER, identifier: c.var.user.id }], false);
+  await enforce(c, [apiUserRule(c.var.config, c.var.user.id)], false);
   await next();
 });
+
+/**
+ * The same per-user limit where there is no middleware chain: each chat socket upgrade and message counts.
+ * Throws ApiError 429 rate_limited (Retry-After in its headers); fails open like apiRateLimit.
+ */
+export async function limitUser(scope: LimitScope, config: Config, userId: string): Promise<void> {
+  await countRequest(scope, [apiUserRule(config, userId)], false);
+}

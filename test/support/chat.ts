@@ -267,6 +267,15 @@ export async function sessionMessages(token: string, sessionId: string, tenant =
   return json<{ session: { id: string; title: string | null; created_at: string; updated_at: string }; messages: StoredMessage[] }>(res);
 }
 
+/**
+ * Asserts over HTTP that nothing was stored for this session: a session is stored with its first question, so
+ * one where nothing was asked (or every question was refused) is unknown to the API.
+ */
+export async function expectNothingStored(token: string, sessionId: string, tenant = "acme") {
+  const res = await call(`/v1/chat/sessions/${sessionId}/messages`, { token, tenant });
+  if (res.status !== 404) throw new Error(`expected session ${sessionId} not to be stored, got ${res.status}: ${await res.text()}`);
+}
+
 export type { Totals };
 export type UsageReport = Record<"last_24h" | "last_7d", WindowReport> & {
   daily_budget: { user: { used: number; limit: number }; tenant: { remaining_fraction: number | null } };

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { expectErrorShape, fetchWithEnv, json, login, uniqueIp } from "../support/api.ts";
+import { ChatClient, overrideSessionEnv } from "../support/chat.ts";
 
 const DB_TIMEOUT_MS = 1_000;
 /** Time for everything but the database (auth, Redis, workerd) on a loaded 2-core machine. */
@@ -93,6 +94,18 @@ describe("database timeouts", () => {
     expect(outcome!.value.explicitAcks).toHaveLength(0);
     expect(outcome!.value.retryMessages).toHaveLength(1);
     expect(outcome!.ms).toBeLessThan(DB_TIMEOUT_MS + MARGIN_MS);
+  });
+
+  it("tells a chat socket database_unavailable (retryable) when its database freezes, and keeps the socket open", async () => {
+    const { token } = await login();
+    const chat = await ChatClient.open({ token });
+    await overrideSessionEnv(chat.sessionId, await brokenDatabase({ freeze: true }));
+    const started = Date.now();
+    const answer = await chat.ask("When does the ferry leave?", {}, WAIT_MS);
+    expect(answer.error).toMatchObject({ code: "database_unavailable", retryable: true });
+    expect(Date.now() - started).toBeLessThan(DB_TIMEOUT_MS + MARGIN_MS);
+    expect((await chat.ping()).type).toBe("pong");
+    chat.close();
   });
 
   it("reports the frozen database as down from /healthz within its 3 s check, Redis still ok", async () => {
