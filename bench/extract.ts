@@ -43,7 +43,7 @@ const PDF_DIR = join(ROOT, "test/fixtures/pdf");
 const SOURCE_DIR = join(ROOT, "test/fixtures/source");
 const OCR_MODEL = "gpt-4.1-mini";
 const RUNS = 3;
-const PAGES_PER_RANGE = 50; // src/ingest/consumer.ts PAGES_PER_MESSAGE
+const PAGES_PER_RANGE = 50; // src/ingest/messages.ts PAGES_PER_MESSAGE
 const fixed = (n: number, digits: number) => Number(n.toFixed(digits));
 const MB = (bytes: number) => fixed(bytes / 2 ** 20, 1);
 const log = (line = "") => process.stderr.write(`${line}\n`);

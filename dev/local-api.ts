@@ -32,6 +32,9 @@ export interface LocalApi {
   stop(): Promise<void>;
 }
 
+/** wrangler dev never fires cron triggers: the stack fires wrangler.toml's (the stall sweeper) on its schedule. */
+const CRON = "*/5 * * * *";
+const CRON_EVERY_MS = 5 * 60_000;
 
 async function waitForHealth(url: string, exited: Promise<number>): Promise<void> {
   let stopped = false;
@@ -47,7 +50,9 @@ async function waitForHealth(url: string, exited: Promise<number>): Promise<void
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const stack = await startStack({ persistDir: options.persistDir, env: options.env, log: options.log });
   let wrangler: ChildProcess | undefined;
+  let cron: NodeJS.Timeout | undefined;
   const stop = async () => {
+    clearInterval(cron);
     if (wrangler?.pid && wrangler.exitCode === null && wrangler.signalCode === null) {
       const gone = new Promise((resolve) => wrangler!.once("exit", resolve));
       process.kill(-wrangler.pid, "SIGTERM");
@@ -81,6 +86,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     );
     const exited = new Promise<number>((resolve) => wrangler!.once("exit", (code) => resolve(code ?? 1)));
     await waitForHealth(url, exited);
+    // Miniflare's trigger endpoint runs the Worker's scheduled handler, as Cloudflare's cron would.
+    const scheduled = `${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
+    cron = setInterval(() => void fetch(scheduled).catch(() => {}), CRON_EVERY_MS).unref();
     return { url, stack, exited, stop };
   } catch (err) {
     await stop();

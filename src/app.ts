@@ -21,6 +21,7 @@ import * as downloadFile from "./routes/files/download.ts";
 import * as getFile from "./routes/files/get.ts";
 import * as listFiles from "./routes/files/list.ts";
 import * as filePages from "./routes/files/pages.ts";
+import * as retryFile from "./routes/files/retry.ts";
 import * as uploadFile from "./routes/files/upload.ts";
 import * as search from "./routes/search.ts";
 import * as deleteSession from "./routes/chat/delete-session.ts";
@@ -65,6 +66,7 @@ export function createApp() {
   app.openapi(downloadFile.route, downloadFile.handler);
   app.openapi(filePages.route, filePages.handler);
   app.openapi(deleteFile.route, deleteFile.handler);
+  app.openapi(retryFile.route, retryFile.handler);
   app.openapi(search.route, search.handler);
   app.openapi(chatSocket.route, chatSocket.handler);
   app.openapi(listSessions.route, listSessions.handler);

@@ -27,6 +27,8 @@ const schema = z
       .string()
       .regex(/^[\w.-]+:\d+$/, 'must be "host:port" of the local Neon stand-in')
       .optional(),
+    // Deadline of every database call (connecting included): past it the API answers 503 database_unavailable.
+    DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     UPSTASH_REDIS_REST_URL: url,
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
@@ -56,11 +58,16 @@ const schema = z
       .refine((models) => models.length > 0, "must name at least one model"),
     CHAT_DEFAULT_MODEL: z.string().min(1).default("gpt-4o-mini"),
     CHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    CHAT_MAX_ANSWER_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2_000),
     CHAT_HISTORY_TOKENS: z.coerce.number().int().min(0).max(100_000).default(2_000),
     CHAT_SOURCES: z.coerce.number().int().min(1).max(20).default(6),
     // A vision-capable chat model reads scanned pages; "off" indexes only pages that have a text layer.
     OCR_MODEL: z.string().min(1).default("gpt-4.1-mini"),
     OCR_MAX_PAGES_PER_DOCUMENT: z.coerce.number().int().min(0).max(500).default(100),
+    // An ingestion whose progress has not moved for this long is re-queued by the sweeper (cron), at most
+    // INGEST_MAX_SWEEPS times, then failed as ingest_stalled. Longer than a range ever takes, queue wait included.
+    INGEST_STALL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+    INGEST_MAX_SWEEPS: z.coerce.number().int().min(0).max(20).default(3),
     DAILY_TOKEN_BUDGET_PER_USER: z.coerce.number().int().min(0).default(500_000),
     DAILY_TOKEN_BUDGET_PER_TENANT: z.coerce.number().int().min(0).default(20_000_000),
   })
@@ -90,7 +97,9 @@ export function parseConfig(env: Env): Config {
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
     const name = i.path.join(".") || "(config)";
-    const message = i.code === "invalid_type" && i.input === undefined ? "is required but not set" : i.message;
+    // Judged by the raw binding: a coerced number's issue carries no input even when a value was set.
+    const unset = i.path.length === 1 && (env as unknown as Record<string, unknown>)[String(i.path[0])] === undefined;
+    const message = i.code === "invalid_type" && unset ? "is required but not set" : i.code === "invalid_type" ? `is not a valid ${i.expected}` : i.message;
     return `${name} ${message}`;
   });
   throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);

@@ -13,6 +13,7 @@ export interface Env {
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   NEON_LOCAL_PROXY?: string;
+  DB_TIMEOUT_MS?: string;
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
   JWT_SECRET?: string;
@@ -35,10 +36,13 @@ export interface Env {
   CHAT_MODELS?: string;
   CHAT_DEFAULT_MODEL?: string;
   CHAT_TIMEOUT_MS?: string;
+  CHAT_MAX_ANSWER_TOKENS?: string;
   CHAT_HISTORY_TOKENS?: string;
   CHAT_SOURCES?: string;
   OCR_MODEL?: string;
   OCR_MAX_PAGES_PER_DOCUMENT?: string;
+  INGEST_STALL_MINUTES?: string;
+  INGEST_MAX_SWEEPS?: string;
   DAILY_TOKEN_BUDGET_PER_USER?: string;
   DAILY_TOKEN_BUDGET_PER_TENANT?: string;
 }

@@ -2,7 +2,7 @@
 // within a token budget, the numbered sources as data in a user message, then the question alone as the last
 // user message. Document text never goes in a system message: real models give that role the most authority.
 import type OpenAI from "openai";
-import { countTokens } from "../ingest/chunker.ts";
+import { CHUNK_MAX_TOKENS, countTokens } from "../ingest/chunker.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
@@ -65,12 +65,9 @@ export function buildMessages(sources: Source[], history: HistoryTurn[], questio
   ];
 }
 
-/** Chunks are cut at this many tokens (chunkPages' default maxTokens in src/ingest/chunker.ts). */
-const SOURCE_MAX_TOKENS = 400;
-
 /** The most tokens a prompt for this question can have, before retrieval: for reserving a token budget. */
 export function promptTokenBound(config: { CHAT_SOURCES: number; CHAT_HISTORY_TOKENS: number }, question: string): number {
   // Each source line is its "[n] " and at most one chunk.
-  const sources = countTokens(SOURCES_HEADING) + config.CHAT_SOURCES * (countTokens("\n[20] ") + SOURCE_MAX_TOKENS);
+  const sources = countTokens(SOURCES_HEADING) + config.CHAT_SOURCES * (countTokens("\n[20] ") + CHUNK_MAX_TOKENS);
   return countTokens(SYSTEM_PROMPT) + config.CHAT_HISTORY_TOKENS + sources + countTokens(question) + 3 * MESSAGE_OVERHEAD_TOKENS;
 }

@@ -21,8 +21,10 @@ export const EMBEDDING_DIMENSIONS = 1536;
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
-const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
-const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+// Columns that page a list carry milliseconds, as the cursor does (src/lib/cursor.ts): with Postgres' microseconds,
+// rows created within one millisecond of a page's last row would be skipped.
+const createdAt = (precision?: 3) => timestamp("created_at", { withTimezone: true, precision }).notNull().defaultNow();
+const updatedAt = (precision?: 3) => timestamp("updated_at", { withTimezone: true, precision }).notNull().defaultNow();
 
 export const tenants = pgTable("tenants", {
   id: text("id").primaryKey(),
@@ -64,7 +66,9 @@ export const documents = pgTable(
     ocrPages: integer("ocr_pages").notNull().default(0),
     /** Pages that could not be read, or were not OCRed: [{ page, code, message }]. */
     warnings: jsonb("warnings").$type<Array<{ page: number; code: string; message: string }>>().notNull().default([]),
-    createdAt: createdAt(),
+    /** Times the stall sweeper re-queued this ingestion (src/ingest/sweeper.ts); reset when it is retried. */
+    ingestSweeps: integer("ingest_sweeps").notNull().default(0),
+    createdAt: createdAt(3),
     updatedAt: updatedAt(),
   },
   (t) => [
@@ -72,6 +76,8 @@ export const documents = pgTable(
     unique("documents_owner_sha256_key").on(t.tenantId, t.userId, t.sha256),
     unique("documents_tenant_id_key").on(t.tenantId, t.id),
     index("documents_owner_created_idx").on(t.tenantId, t.userId, t.createdAt.desc(), t.id.desc()),
+    // What the stall sweeper scans: only the few documents still being ingested.
+    index("documents_in_flight_idx").on(t.updatedAt).where(sql`status in ('queued', 'processing')`),
   ],
 );
 
@@ -127,7 +133,7 @@ export const chatSessions = pgTable(
     userId: uuid("user_id").notNull(),
     title: text("title"),
     createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    updatedAt: updatedAt(3),
   },
   (t) => [
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete("cascade"),

@@ -1,5 +1,5 @@
 // Document rows. Every query is scoped to tenant AND owner: another user's document simply does not exist.
-import { and, asc, between, desc, eq, exists, lt, or, sql } from "drizzle-orm";
+import { and, asc, between, desc, eq, exists, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { documentPages, documents } from "../db/schema.ts";
 
@@ -42,16 +42,45 @@ export async function insertDocument(
 }
 
 /**
- * Queues a failed document again (its cause may be gone: OCR back, budget renewed, a fixed deployment); null
- * when it is not failed, e.g. a concurrent upload of the same bytes re-queued it first.
+ * Queues a failed or stalled (no progress for `stallMinutes`) document again: what stopped it may be gone (OCR
+ * back, budget renewed, a restart). Null when it is neither, e.g. a concurrent retry queued it first. A stalled
+ * document, or one stopped by its budget, keeps the ranges it stored and continues after them (resumePage of its
+ * progress); any other failure stored nothing and starts over.
  */
-export async function requeueFailedDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+export async function requeueDocument(db: Db, owner: Owner, id: string, stallMinutes: number): Promise<DocumentRow | null> {
+  const stalled = and(inArray(documents.status, ["queued", "processing"]), lt(documents.updatedAt, sql`now() - make_interval(mins => ${stallMinutes})`));
+  const keepsProgress = sql`(${documents.status} <> 'failed' or (${documents.errorCode} = 'quota_exceeded' and ${documents.pagesDone} < coalesce(${documents.pagesTotal}, 0)))`;
   const [row] = await db
     .update(documents)
-    .set({ status: "queued", errorCode: null, errorMessage: null, pagesDone: 0, ocrPages: 0, warnings: [], updatedAt: new Date() })
-    .where(and(owned(owner), eq(documents.id, id), eq(documents.status, "failed")))
+    .set({
+      status: "queued",
+      errorCode: null,
+      errorMessage: null,
+      ingestSweeps: 0,
+      pagesDone: sql`case when ${keepsProgress} then ${documents.pagesDone} else 0 end`,
+      ocrPages: sql`case when ${keepsProgress} then ${documents.ocrPages} else 0 end`,
+      warnings: sql`case when ${keepsProgress} then ${documents.warnings} else '[]'::jsonb end`,
+      updatedAt: new Date(),
+    })
+    .where(and(owned(owner), eq(documents.id, id), or(eq(documents.status, "failed"), stalled)))
     .returning();
   return row ?? null;
+}
+
+/** Puts a failed document that requeueDocument queued back as it was, when its message could not be sent. */
+export async function restoreFailed(db: Db, owner: Owner, before: DocumentRow): Promise<void> {
+  await db
+    .update(documents)
+    .set({
+      status: "failed",
+      errorCode: before.errorCode,
+      errorMessage: before.errorMessage,
+      pagesDone: before.pagesDone,
+      ocrPages: before.ocrPages,
+      warnings: before.warnings,
+      updatedAt: new Date(),
+    })
+    .where(and(owned(owner), eq(documents.id, before.id), eq(documents.status, "queued")));
 }
 
 export interface Cursor {

@@ -16,8 +16,11 @@ export interface Chunk {
   tokenCount: number;
 }
 
+/** The default upper bound on a chunk's tokens: what one source in a chat prompt can take. */
+export const CHUNK_MAX_TOKENS = 400;
+
 export interface ChunkOptions {
-  /** Upper bound on countTokens(chunk.text). Default 400. */
+  /** Upper bound on countTokens(chunk.text). Default CHUNK_MAX_TOKENS. */
   maxTokens?: number;
   /** About how many tokens of the previous chunk each chunk repeats at its start. Default 40. */
   overlapTokens?: number;
@@ -244,7 +247,7 @@ function tokenTail(text: string, n: number): string {
  * chunk after the first starting with about overlapTokens tokens from the end of the one before.
  */
 export function chunkPages(pages: PageText[], opts: ChunkOptions = {}): Chunk[] {
-  const maxTokens = opts.maxTokens ?? 400;
+  const maxTokens = opts.maxTokens ?? CHUNK_MAX_TOKENS;
   const overlapTokens = opts.overlapTokens ?? 40;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError("maxTokens must be a positive integer");
   // One character can take 4 tokens (one per UTF-8 byte): a segment needs room for at least that.

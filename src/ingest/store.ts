@@ -24,6 +24,15 @@ export async function rangeAlreadyStored(db: Db, t: IngestTarget, fromPage: numb
   return rows.length > 0;
 }
 
+/** Characters of text the document's stored pages hold, against MAX_DOCUMENT_CHARS. */
+export async function storedTextLength(db: Db, t: IngestTarget): Promise<number> {
+  const [row] = await db.$client.query(
+    "select coalesce(sum(length(text)), 0)::int as n from document_pages where tenant_id = $1 and document_id = $2",
+    [t.tenantId, t.documentId],
+  );
+  return (row as { n: number }).n;
+}
+
 export async function markProcessing(db: Db, t: IngestTarget, pagesTotal: number): Promise<void> {
   await db.$client.query(
     `update documents set status = 'processing', pages_total = $3, error_code = null, error_message = null, updated_at = now()
@@ -39,19 +48,45 @@ export async function markProgress(db: Db, t: IngestTarget, pagesDone: number): 
   );
 }
 
-/** Fails the document and drops what its earlier ranges stored: a failed document keeps no chunks or pages. */
-export async function markFailed(db: Db, t: IngestTarget, code: FailureCode, message: string): Promise<void> {
-  const sql = db.$client;
-  const owned = "tenant_id = $1 and document_id = $2 and exists (select 1 from documents where tenant_id = $1 and id = $2 and status <> 'ready')";
-  await sql.transaction([
-    sql.query(`delete from chunks where ${owned}`, [t.tenantId, t.documentId]),
-    sql.query(`delete from document_pages where ${owned}`, [t.tenantId, t.documentId]),
-    sql.query(
-      `update documents set status = 'failed', error_code = $3, error_message = $4, chunk_count = 0, token_count = 0, updated_at = now()
-       where tenant_id = $1 and id = $2 and status <> 'ready'`,
-      [t.tenantId, t.documentId, code, message.slice(0, 1000)],
-    ),
-  ]);
+/** Which documents a failure may end: any not finished, only those still being ingested, or only stalled ones. */
+export type FailScope = "unfinished" | "in_flight" | { stalledMinutes: number };
+
+/**
+ * Fails the document and drops what its earlier ranges stored (a failed document keeps no chunks or pages), in one
+ * statement, so that only a document still in `scope` is touched. Whether it was.
+ */
+export async function markFailed(db: Db, t: IngestTarget, code: FailureCode, message: string, scope: FailScope = "unfinished"): Promise<boolean> {
+  const params: unknown[] = [t.tenantId, t.documentId, code, message.slice(0, 1000)];
+  let condition = "status <> 'ready'";
+  if (scope === "in_flight") condition = "status in ('queued', 'processing')";
+  else if (typeof scope === "object") {
+    params.push(scope.stalledMinutes);
+    condition = "status in ('queued', 'processing') and updated_at < now() - make_interval(mins => $5)";
+  }
+  const [row] = await db.$client.query(
+    `with failed as (
+       update documents set status = 'failed', error_code = $3, error_message = $4, chunk_count = 0, token_count = 0, updated_at = now()
+       where tenant_id = $1 and id = $2 and ${condition}
+       returning tenant_id, id
+     ),
+     chunks_dropped as (delete from chunks c using failed f where c.tenant_id = f.tenant_id and c.document_id = f.id),
+     pages_dropped as (delete from document_pages p using failed f where p.tenant_id = f.tenant_id and p.document_id = f.id)
+     select count(*)::int as n from failed`,
+    params,
+  );
+  return (row as { n: number }).n > 0;
+}
+
+/**
+ * Fails the document as `quota_exceeded` before range `fromPage`, keeping the ranges stored before it: progress
+ * says where a retry continues (resumePage), so what was already embedded is not paid for twice.
+ */
+export async function markBudgetStopped(db: Db, t: IngestTarget, fromPage: number, message: string): Promise<void> {
+  await db.$client.query(
+    `update documents set status = 'failed', error_code = 'quota_exceeded', error_message = $4, pages_done = $3, updated_at = now()
+     where tenant_id = $1 and id = $2 and status <> 'ready'`,
+    [t.tenantId, t.documentId, fromPage - 1, message.slice(0, 1000)],
+  );
 }
 
 export interface RangeOutput {
@@ -104,13 +139,16 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
     );
   }
   queries.push(
-    // Warnings merge without duplicates, so a redelivered range cannot list a page twice.
+    // The range's warnings replace what an earlier pass over it said (a retry after the budget came back no
+    // longer says ocr_budget), without duplicates, so a redelivered range cannot list a page twice.
     sql.query(
       `update documents set pages_done = greatest(pages_done, $3), ocr_pages = ocr_pages + $4,
-         warnings = (select coalesce(jsonb_agg(distinct w order by w), '[]'::jsonb) from jsonb_array_elements(warnings || $5::jsonb) w),
+         warnings = (select coalesce(jsonb_agg(distinct w order by w), '[]'::jsonb) from jsonb_array_elements(
+           (select coalesce(jsonb_agg(o), '[]'::jsonb) from jsonb_array_elements(warnings) o where (o->>'page')::int not between $6 and $3)
+           || $5::jsonb) w),
          updated_at = now()
        where tenant_id = $1 and id = $2`,
-      [t.tenantId, t.documentId, range.toPage, out.ocr.pages, JSON.stringify(out.warnings)],
+      [t.tenantId, t.documentId, range.toPage, out.ocr.pages, JSON.stringify(out.warnings), range.fromPage],
     ),
   );
   await sql.transaction(queries);
@@ -139,7 +177,7 @@ export async function finalize(db: Db, t: IngestTarget): Promise<{ status: "read
 
 export type FinalErrorCode = "no_text" | "invalid_pdf" | "ocr_unavailable" | "quota_exceeded";
 /** Every error code a failed document can carry. */
-export type FailureCode = PermanentErrorCode | FinalErrorCode | "ingest_failed";
+export type FailureCode = PermanentErrorCode | FinalErrorCode | "ingest_failed" | "ingest_stalled";
 
 /** Why a document that produced no text failed, from what its pages said. */
 function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; message: string } {
@@ -149,6 +187,8 @@ function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; me
   if (has("ocr_budget")) return { code: "quota_exceeded", message: "The pages are scanned images, and the daily token budget ran out before they could be OCRed" };
   if (warnings.length && warnings.every((w) => w.code === "page_unreadable"))
     return { code: "invalid_pdf", message: `No page could be read: ${warnings[0]!.message}` };
+  const tooComplex = has("page_too_complex");
+  if (tooComplex) return { code: "no_text", message: `No text could be extracted: ${tooComplex.message}` };
   if (has("ocr_off")) return { code: "no_text", message: "No text could be extracted: the pages are scanned images and OCR is off" };
   return {
     code: "no_text",

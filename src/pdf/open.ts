@@ -1,16 +1,16 @@
 // Opening a PDF with pdf.js (unpdf's serverless build), with the failures a user can act on named.
 import { getDocumentProxy } from "unpdf";
 import { PermanentIngestError } from "../ingest/errors.ts";
+import { MAX_IMAGE_PIXELS } from "./limits.ts";
 import { PDFJS_ASSET_DIR, type PdfResources } from "./resources.ts";
+import { defuseOversizedStreams } from "./stream-limits.ts";
 
+export { MAX_IMAGE_PIXELS } from "./limits.ts";
 export type { PdfResources } from "./resources.ts";
 export { assetResources } from "./resources.ts";
 
 export type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 export type PdfPage = Awaited<ReturnType<PdfDocument["getPage"]>>;
-
-/** 10 MP: an A4 or Letter page scanned at 300 dpi (8.7 MP) is read; a 600 dpi scan or a poster-size photo is not. */
-export const MAX_IMAGE_PIXELS = 10_000_000;
 
 type BinaryKind = "cMapUrl" | "standardFontDataUrl" | "wasmUrl";
 const FOLDER: Record<BinaryKind, string | null> = { cMapUrl: "cmaps/", standardFontDataUrl: "standard_fonts/", wasmUrl: null };
@@ -38,7 +38,8 @@ function binaryDataFactory(resources: PdfResources) {
 }
 
 /**
- * Opens the PDF. With `resources` (the Worker: assetResources(env); Node: scripts/lib/pdf-resources.ts) pdf.js
+ * Opens the PDF (its bytes are changed in place: streams that would decode past the limits are defused first, see
+ * stream-limits.ts). With `resources` (the Worker: assetResources(env); Node: scripts/lib/pdf-resources.ts) pdf.js
  * gets the predefined CMaps and the standard fonts, without which CJK text in non-embedded CID fonts is lost;
  * without them it reads what it can, as before.
  */
@@ -58,6 +59,8 @@ export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Prom
       useSystemFonts: false,
     }),
   };
+  const defused = defuseOversizedStreams(bytes);
+  if (defused.length) console.warn(JSON.stringify({ level: "warn", msg: "pdf streams over the decoding limits defused", streams: defused.slice(0, 10) }));
   try {
     return await getDocumentProxy(bytes, options);
   } catch (err) {

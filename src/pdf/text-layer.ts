@@ -2,17 +2,50 @@
 import type { PDFPageProxy } from "unpdf/pdfjs";
 import { ARABIC_LETTERS } from "./bidi.ts";
 import { layoutText, type TextRun } from "./layout.ts";
+import { MAX_PAGE_READ_CHARS, MAX_PAGE_TEXT_ITEMS, MAX_STREAM_BYTES } from "./limits.ts";
+import { DEFUSED_TAG } from "./stream-limits.ts";
 
 type TextContent = Awaited<ReturnType<PDFPageProxy["getTextContent"]>>;
 type Item = TextContent["items"][number];
 
 const ARABIC_LETTER = new RegExp(`[${ARABIC_LETTERS}]`, "u");
 
-/** The page's text from its text layer, laid out in reading order (see layout.ts). */
-export async function textLayerText(page: PDFPageProxy): Promise<string> {
+/** The page draws a stream that was too large to decode (stream-limits.ts): the page is not read. */
+export class PageTooComplexError extends Error {}
+
+export interface TextLayer {
+  text: string;
+  /** Reading stopped at MAX_PAGE_TEXT_ITEMS or MAX_PAGE_READ_CHARS: the page has more text than this. */
+  truncated: boolean;
+}
+
+/** The page's text from its text layer, laid out in reading order (see layout.ts), read within the page's limits. */
+export async function readTextLayer(page: PDFPageProxy): Promise<TextLayer> {
   // Without pdf.js's own normalisation, Arabic presentation forms survive: they show where a ZWNJ was (normalize.ts).
-  const content = await page.getTextContent({ includeMarkedContent: true, disableNormalization: true });
-  return layoutText(textRuns(content.items));
+  // Streamed, so that reading can stop at the limits: pdf.js waits for each batch to be taken before making more.
+  const reader = (page.streamTextContent({ includeMarkedContent: true, disableNormalization: true }) as ReadableStream<TextContent>).getReader();
+  const items: Item[] = [];
+  let chars = 0;
+  let truncated = false;
+  let done = false;
+  try {
+    while (!truncated) {
+      const read = await reader.read();
+      done = read.done;
+      if (read.done) break;
+      for (const item of read.value.items) {
+        if (!("str" in item) && (item as { tag?: string }).tag === DEFUSED_TAG)
+          throw new PageTooComplexError(`it draws a stream that decodes to more than ${MAX_STREAM_BYTES / 2 ** 20} MiB`);
+        items.push(item);
+        if ("str" in item) chars += item.str.length;
+      }
+      truncated = items.length >= MAX_PAGE_TEXT_ITEMS || chars >= MAX_PAGE_READ_CHARS;
+    }
+  } finally {
+    // Stops pdf.js's evaluation of the page (it wants an Error as the reason).
+    if (!done) await reader.cancel(new Error("the page's text layer was read up to its limits")).catch(() => {});
+  }
+  return { text: layoutText(textRuns(items)), truncated };
 }
 
 /**

@@ -226,16 +226,11 @@ export function withLeadingBytes(pdf: Uint8Array, prefix: string): Uint8Array {
  * decodes into side² bytes or more (a decompression bomb). The pixels are streamed through CompressionStream.
  */
 export async function makeHugeImagePdf(side: number): Promise<Uint8Array> {
-  const deflate = new CompressionStream("deflate");
-  const compressed = new Response(deflate.readable).arrayBuffer();
-  const writer = deflate.writable.getWriter();
-  const row = new Uint8Array(1 << 20).fill(255);
-  for (let left = side * side; left > 0; left -= row.length) await writer.write(left >= row.length ? row : row.subarray(0, left));
-  await writer.close();
-  const bytes = new Uint8Array(await compressed);
-  let data = "";
-  for (let i = 0; i < bytes.length; i += 8192) data += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  const image = stream(`/Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, data);
+  function* pixels() {
+    const row = new Uint8Array(1 << 20).fill(255);
+    for (let left = side * side; left > 0; left -= row.length) yield left >= row.length ? row : row.subarray(0, left);
+  }
+  const image = stream(`/Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, await deflate(pixels()));
   return pagesPdf(["q 612 0 0 792 0 0 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
 }
 
@@ -247,4 +242,102 @@ export function makeColumnsAndTablePdf(left: string[], right: string[], table: s
   const column = (x: number, lines: string[]) => `BT /F1 10 Tf 12 TL ${x} 740 Td ${lines.map((l) => `(${pdfString(l)}) Tj T*`).join(" ")} ET`;
   const rows = table.map((cells, r) => cells.map((cell, c) => `BT /F1 10 Tf ${50 + c * 170} ${400 - r * 14} Td (${pdfString(cell)}) Tj ET`).join("\n"));
   return pagesPdf([[column(50, left), column(320, right), ...rows].join("\n")]);
+}
+
+/** Stream data (one char per byte) of the pieces, Flate-compressed by CompressionStream as they come. */
+async function deflate(pieces: Iterable<Uint8Array | string>): Promise<string> {
+  const deflater = new CompressionStream("deflate");
+  const compressed = new Response(deflater.readable).arrayBuffer();
+  const writer = deflater.writable.getWriter();
+  for (const piece of pieces) await writer.write((typeof piece === "string" ? latin1(piece) : piece) as Uint8Array<ArrayBuffer>);
+  await writer.close();
+  const bytes = new Uint8Array(await compressed);
+  let data = "";
+  for (let i = 0; i < bytes.length; i += 8192) data += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return data;
+}
+
+const SENTENCES = [
+  "The committee reviewed the quarterly figures and asked for a revised forecast.",
+  "Shipping volumes through the northern corridor rose for the third month in a row.",
+  "Every warehouse reported its inventory before the audit deadline.",
+  "The new routing software cut average delivery times by eleven percent.",
+  "Fuel costs remain the largest uncertainty in next year's budget.",
+  "Two regional offices will merge their accounting teams in the spring.",
+  "Customer complaints about late parcels fell after the extra shift was added.",
+  "The board approved the purchase of twelve electric vans for city routes.",
+];
+
+/**
+ * `pages` pages (default 1) whose Flate-compressed content streams each draw `chars` characters of text (a
+ * compressed-text bomb: a few tens of KB of file, megabytes of text), in lines of a fifth of a point so that all of
+ * it lies on the page (pdf.js drops text drawn outside it). `seed` varies the text so that several such files differ.
+ */
+export async function makeCompressedTextPdf(chars: number, { seed = 0, pages = 1 } = {}): Promise<Uint8Array> {
+  function* lines() {
+    let batch = "BT /F1 0.2 Tf 0.2 TL 10 785 Td\n";
+    for (let i = 0, drawn = 0; drawn < chars; i++) {
+      // Sixteen distinct lines of ~1,200 characters repeat within deflate's 32 KB window: it compresses ~140:1.
+      const line = `Entry ${seed}.${i % 16}: ${Array.from({ length: 14 }, (_, k) => SENTENCES[(i + k) % SENTENCES.length]).join(" ")}`;
+      drawn += line.length + 1;
+      batch += `(${pdfString(line)}) Tj T*\n`;
+      if (batch.length >= 1 << 20) {
+        yield batch;
+        batch = "";
+      }
+    }
+    yield `${batch}ET`;
+  }
+  // Every page draws the same content stream (object 4); the pages follow it.
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA, stream("/Filter /FlateDecode", await deflate(lines()))];
+  const kids = Array.from({ length: pages }, (_, i) => `${objects.length + 1 + i} 0 R`);
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${pages} >>`;
+  for (let i = 0; i < pages; i++) objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>`);
+  return writePdf(objects);
+}
+
+/**
+ * A page whose content is `mib` MiB of whitespace, Flate-compressed to about 1 KB a MiB (a decompression bomb:
+ * pdf.js keeps every byte of a content stream it has decoded), after a page that draws `text` when it is given.
+ * `layers: 2` compresses the stream twice (/Filter [/FlateDecode /FlateDecode]: a few hundred bytes); `repeat`
+ * lists the stream that many times in the page's /Contents array, each under any per-stream limit, together over it;
+ * `asImage` declares the stream a small image, which pdf.js ignores when the stream is drawn as content.
+ */
+export async function makeWhitespaceBombPdf(
+  mib: number,
+  { text, repeat = 1, layers = 1, asImage = false }: { text?: string; repeat?: number; layers?: 1 | 2; asImage?: boolean } = {},
+): Promise<Uint8Array> {
+  function* spaces() {
+    const chunk = " ".repeat(1 << 20);
+    for (let i = 0; i < mib; i++) yield chunk;
+  }
+  let data = await deflate(spaces());
+  if (layers === 2) data = await deflate([data]);
+  const image = asImage ? "/Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 " : "";
+  const filter = `${image}${layers === 2 ? "/Filter [/FlateDecode /FlateDecode]" : "/Filter /FlateDecode"}`;
+  const contents = repeat === 1 ? "BOMB" : `[${Array.from({ length: repeat }, () => "BOMB").join(" ")}]`;
+  // 1-3 as usual, then (text page + its content,) the bomb page and the bomb.
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA];
+  const kids: string[] = [];
+  const page = (contentRef: string) => `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentRef} >>`;
+  if (text !== undefined) {
+    kids.push(`${objects.length + 1} 0 R`);
+    objects.push(page(`${objects.length + 2} 0 R`), stream("", textContent(text)));
+  }
+  kids.push(`${objects.length + 1} 0 R`);
+  const bomb = `${objects.length + 2} 0 R`;
+  objects.push(page(contents.replaceAll("BOMB", bomb)), stream(filter, data));
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${kids.length} >>`;
+  return writePdf(objects);
+}
+
+/** One page showing `count` one-letter text items ("a") in a grid, each far enough from the next to stay its own item. */
+export async function makeManyTextItemsPdf(count: number): Promise<Uint8Array> {
+  const columns = 200;
+  let content = "BT /F1 1 Tf 6 780 Td\n";
+  for (let i = 0; i < count; i++) content += i % columns === columns - 1 ? `(a) Tj ${-3 * (columns - 1)} -2 Td\n` : "(a) Tj 3 0 Td ";
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [4 0 R] /Count 1 >>", HELVETICA];
+  objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>`);
+  objects.push(stream("/Filter /FlateDecode", await deflate([`${content}ET`])));
+  return writePdf(objects);
 }

@@ -89,4 +89,30 @@ describe("chat session pages", () => {
     expect(seen).toEqual(ids);
     expect(pages).toBe(3);
   });
+
+  it.each([
+    ["/v1/chat/sessions", "sessions", "insert into chat_sessions (tenant_id, user_id, updated_at) values ('acme', $1, $2::timestamptz) returning id"],
+    [
+      "/v1/files",
+      "files",
+      `insert into documents (tenant_id, user_id, filename, size_bytes, sha256, r2_key, created_at)
+       values ('acme', $1, 'a.pdf', 1, gen_random_uuid()::text, 'k', $2::timestamptz) returning id`,
+    ],
+  ])("%s skips no row created within the same millisecond as a page's last one", async (path, key, insert) => {
+    const { token, user } = await login();
+    // Three rows 0.2 ms apart, as concurrent requests write them.
+    for (const at of ["2026-06-01T10:00:00.1001Z", "2026-06-01T10:00:00.1003Z", "2026-06-01T10:00:00.1005Z"])
+      await sql().query(insert, [user.id, at]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call(`${path}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { token });
+      expect(res.status).toBe(200);
+      const page: Record<string, Array<{ id: string }>> & { next_cursor: string | null } = await json(res);
+      seen.push(...page[key]!.map((r) => r.id));
+      cursor = page.next_cursor;
+    } while (cursor && seen.length < 10);
+    expect(new Set(seen).size).toBe(3);
+    expect(seen).toHaveLength(3);
+  });
 });

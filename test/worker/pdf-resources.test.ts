@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openPdf, type PdfResources } from "../../src/pdf/open.ts";
 import { assetResources } from "../../src/pdf/resources.ts";
-import { textLayerText } from "../../src/pdf/text-layer.ts";
+import { readTextLayer } from "../../src/pdf/text-layer.ts";
 import { expectErrorShape, json, login, search, upload, waitForIngestion } from "../support/api.ts";
 import { sql } from "../support/db.ts";
 import { makeCjkPdf, makeTextPdf, withLeadingBytes } from "../support/pdf-factory.ts";
@@ -31,7 +31,7 @@ async function pageText(bytes: Uint8Array, resources?: PdfResources): Promise<st
   const pdf = await openPdf(bytes, resources);
   try {
     const page = await pdf.getPage(1);
-    return await textLayerText(page);
+    return (await readTextLayer(page)).text;
   } finally {
     await pdf.loadingTask.destroy();
   }

@@ -42,7 +42,7 @@ export const route = createRoute({
     ...tenantErrors,
     429: errorResponse("Rate limited (rate_limited) or asked again too soon (resend_cooldown); see Retry-After"),
     502: errorResponse("The email could not be delivered (mail_delivery_failed)"),
-    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable)"),
+    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable), or the database did not answer in time (database_unavailable)"),
   },
 });
 

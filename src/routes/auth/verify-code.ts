@@ -50,7 +50,7 @@ export const route = createRoute({
     },
     ...tenantErrors,
     401: errorResponse("Wrong, expired, used or burned code (invalid_code)"),
-    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable)"),
+    503: errorResponse("Rate limiting unavailable (rate_limiter_unavailable), or the database did not answer in time (database_unavailable)"),
   },
 });
 

@@ -1,21 +1,19 @@
 // POST /v1/files — stores a PDF in R2 and queues its ingestion. Nothing is parsed on the request path
 // beyond the checks the limits need: size (streamed, never buffered past the limit), the %PDF- header, sha256.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { MAX_UPLOAD_BYTES, MAX_FILENAME_LENGTH, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
-import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey, requeueFailedDocument } from "../../documents/repository.ts";
+import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey } from "../../documents/repository.ts";
 import type { AppEnv } from "../../env.ts";
-import type { IngestMessage } from "../../ingest/messages.ts";
-import { type FailureCode, markFailed } from "../../ingest/store.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { requireQuota } from "../../middleware/quota.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
 import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { queueIngestion, restartIngestion } from "./queue-ingestion.ts";
 
 const PDF_MAGIC = [0x25, 0x50, 0x44, 0x46, 0x2d]; // "%PDF-"
 /**
@@ -52,7 +50,7 @@ export const route = createRoute({
     `Accepts one PDF (\`%PDF-\` within its first ${PDF_HEADER_WINDOW} bytes, as PDF readers accept it) of at most ${MAX_UPLOAD_BYTES} bytes in the multipart field \`file\`. ` +
     "Answers 202 at once and ingests in the background: poll GET /v1/files/{id} for progress. " +
     "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate; " +
-    "if that document failed, it is queued again (202).",
+    "if that document failed, or its ingestion has not moved for INGEST_STALL_MINUTES, it is queued again (202).",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota, requireMultipart, limitUpload] as const,
   request: {
@@ -67,19 +65,25 @@ export const route = createRoute({
     },
   },
   responses: {
-    202: { description: "Stored and queued for ingestion", content: { "application/json": { schema: DocumentSchema } } },
+    202: { description: "Stored and queued for ingestion (or the same bytes' failed or stalled document queued again)", content: { "application/json": { schema: DocumentSchema } } },
     200: { description: "The same bytes were uploaded before: the existing document", content: { "application/json": { schema: DocumentSchema } } },
     ...authErrors,
     413: errorResponse("The file is over 25 MiB (file_too_large)"),
     429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
     415: errorResponse("Not a PDF (unsupported_media_type)"),
-    503: errorResponse("The ingestion queue is unavailable (queue_unavailable); nothing was stored"),
+    503: errorResponse("The ingestion queue is unavailable (queue_unavailable; nothing was stored), or the database did not answer in time (database_unavailable)"),
   },
 });
 
-/** Keeps the last path segment, without control characters, at a sane length. */
+/**
+ * Bidi controls (ALM, LRM, RLM, embeddings, overrides, isolates) reorder what a viewer displays:
+ * "invoice\u202Egpj.pdf" shows as "invoicefdp.jpg". ZWNJ (U+200C) is not among them: it is part of Persian words.
+ */
+const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Keeps the last path segment, without control characters or bidi controls, at a sane length. */
 function cleanFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  const base = name.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, "").replace(BIDI_CONTROLS, "").trim();
   return (base || "document.pdf").slice(0, MAX_FILENAME_LENGTH);
 }
 
@@ -104,15 +108,11 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const sha256 = await sha256Hex(bytes);
   const existing = await findDocumentBySha(services.db, owner, sha256);
   if (existing) {
-    if (existing.status !== "failed") return c.json(presentDocument(existing), 200);
-    // Uploading a failed document again retries it: what failed it (OCR down, budget spent) may be gone.
-    const requeued = await requeueFailedDocument(services.db, owner, existing.id);
-    if (!requeued) return c.json(presentDocument((await findDocument(services.db, owner, existing.id)) ?? existing), 200);
-    const target = { ...owner, documentId: existing.id };
-    await queueIngestion(c, { ...target, fromPage: 1, requestId: c.var.requestId }, () =>
-      markFailed(services.db, target, (existing.errorCode ?? "ingest_failed") as FailureCode, existing.errorMessage ?? "Could not be queued again"),
-    );
-    return c.json(presentDocument(requeued), 202);
+    // Uploading a failed or stalled document again restarts it: what stopped it (OCR down, budget spent, a
+    // restart) may be gone. Any other is returned as it is.
+    const restarted = await restartIngestion(c, owner, existing);
+    if (restarted) return c.json(presentDocument(restarted), 202);
+    return c.json(presentDocument((await findDocument(services.db, owner, existing.id)) ?? existing), 200);
   }
 
   // The object is stored before the row exists, so a row never points at a missing object.
@@ -120,7 +120,11 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const filename = cleanFilename(file.name);
   const key = objectKey(owner, id);
   await c.env.DOCUMENTS.put(key, bytes, { httpMetadata: { contentType: "application/pdf" }, customMetadata: { filename }, sha256 });
-  const row = await insertDocument(services.db, owner, { id, filename, sizeBytes: file.size, sha256 });
+  const row = await insertDocument(services.db, owner, { id, filename, sizeBytes: file.size, sha256 }).catch(async (err: unknown) => {
+    // No row will ever point at the object: it must not stay behind.
+    await c.env.DOCUMENTS.delete(key);
+    throw err;
+  });
   if (!row) {
     // The same bytes won a concurrent race: keep theirs.
     await c.env.DOCUMENTS.delete(key);
@@ -133,14 +137,3 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   });
   return c.json(presentDocument(row), 202);
 };
-
-/** Sends the first ingestion message; when the queue refuses, `undo` runs and the client gets a 503. */
-async function queueIngestion(c: Context<AppEnv>, message: IngestMessage, undo?: () => Promise<void>): Promise<void> {
-  try {
-    await c.env.INGEST_QUEUE.send(message);
-  } catch (err) {
-    await undo?.();
-    console.error(JSON.stringify({ level: "error", msg: "ingest queue send failed", request_id: c.var.requestId, error: String(err) }));
-    throw new ApiError(503, "queue_unavailable", "The document could not be queued for processing; nothing was stored, try again");
-  }
-}

@@ -1,0 +1,2 @@
+ALTER TABLE "documents" ADD COLUMN "ingest_sweeps" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX "documents_in_flight_idx" ON "documents" USING btree ("updated_at") WHERE status in ('queued', 'processing');
