@@ -41,6 +41,35 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+/** A stand-in's fault rules, as its test-control endpoint serves them. */
+export interface FaultRules {
+  add(spec: unknown): object | string;
+  remove(id: number): boolean;
+  clear(): void;
+  list(): unknown[];
+}
+
+/** The test-control endpoint of a stand-in: GET lists rules, POST adds one, DELETE /__faults[/id] removes one or all. */
+export async function serveFaultRules(faults: FaultRules, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  if (req.method === "GET" && path === "/__faults") return sendJson(res, 200, { faults: faults.list() });
+  if (req.method === "DELETE" && path === "/__faults") {
+    faults.clear();
+    return sendJson(res, 200, { cleared: true });
+  }
+  if (req.method === "DELETE") return sendJson(res, 200, { deleted: faults.remove(Number(path.slice("/__faults/".length))) });
+  if (req.method === "POST" && path === "/__faults") {
+    let spec: unknown;
+    try {
+      spec = JSON.parse((await readBody(req)).toString("utf8"));
+    } catch {
+      return sendJson(res, 400, { error: "body must be JSON" });
+    }
+    const rule = faults.add(spec);
+    return typeof rule === "string" ? sendJson(res, 400, { error: rule }) : sendJson(res, 201, rule);
+  }
+  sendJson(res, 405, { error: "use GET, POST or DELETE" });
+}
+
 /** A port free right now on 127.0.0.1, for a child process to bind (it may race with others: callers retry). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

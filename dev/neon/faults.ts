@@ -115,23 +115,3 @@ export async function applyFault(faults: NeonFaults, req: IncomingMessage, res: 
   return res.destroyed || res.writableEnded;
 }
 
-/** The control endpoint: GET lists rules, POST adds one, DELETE /__faults[/id] removes one or all. */
-export async function handleFaultControl(faults: NeonFaults, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-  if (req.method === "GET" && path === "/__faults") return sendJson(res, 200, { faults: faults.list() });
-  if (req.method === "DELETE" && path === "/__faults") {
-    faults.clear();
-    return sendJson(res, 200, { cleared: true });
-  }
-  if (req.method === "DELETE") return sendJson(res, 200, { deleted: faults.remove(Number(path.slice("/__faults/".length))) });
-  if (req.method === "POST" && path === "/__faults") {
-    let spec: unknown;
-    try {
-      spec = JSON.parse((await readBody(req)).toString("utf8"));
-    } catch {
-      return sendJson(res, 400, { error: "body must be JSON" });
-    }
-    const rule = faults.add(spec);
-    return typeof rule === "string" ? sendJson(res, 400, { error: rule }) : sendJson(res, 201, rule);
-  }
-  sendJson(res, 405, { error: "use GET, POST or DELETE" });
-}

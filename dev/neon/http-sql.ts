@@ -2,8 +2,8 @@
 // {query, params} or {queries: [...]}, answered with Postgres TEXT values the driver parses itself.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type pg from "pg";
-import { BodyTooLargeError, readBody, sendJson } from "../lib/http.ts";
-import { applyFault, handleFaultControl, type NeonFaults } from "./faults.ts";
+import { BodyTooLargeError, readBody, sendJson, serveFaultRules } from "../lib/http.ts";
+import { applyFault, type NeonFaults } from "./faults.ts";
 
 const CORS: Record<string, string> = {
   "access-control-allow-origin": "*",
@@ -46,7 +46,7 @@ export function createSqlHandler(pool: pg.Pool, faults: NeonFaults, log: (line: 
       return;
     }
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    if (path === "/__faults" || path.startsWith("/__faults/")) return handleFaultControl(faults, req, res, path);
+    if (path === "/__faults" || path.startsWith("/__faults/")) return serveFaultRules(faults, req, res, path);
     if (path !== "/sql") return sendJson(res, 404, { message: `no route for ${req.method} ${path}` }, CORS);
     if (req.method !== "POST") return sendJson(res, 405, { message: "use POST /sql" }, { ...CORS, allow: "POST, OPTIONS" });
 

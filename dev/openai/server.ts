@@ -2,7 +2,7 @@
 // shaped exactly like the real API so the Worker can use the real `openai` SDK against it.
 // Chat requests with image parts (vision) are answered with the images' text, read by tesseract (ocr.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { BodyTooLargeError, closeServer, listen, readBody, sendJson } from "../lib/http.ts";
+import { BodyTooLargeError, closeServer, listen, readBody, sendJson, serveFaultRules } from "../lib/http.ts";
 import { answer, contentText, type PlainMessage } from "./chat.ts";
 import { embed, toBase64 } from "./embeddings.ts";
 import { ApiError, invalid } from "./errors.ts";
@@ -261,24 +261,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     const path = new URL(req.url ?? "/", "http://local").pathname.replace(/\/+$/, "") || "/";
 
     // Test-control endpoints (no auth).
-    if (path === "/__faults" || path.startsWith("/__faults/")) {
-      if (method === "GET" && path === "/__faults") return sendJson(res, 200, { faults: faults.list() });
-      if (method === "DELETE" && path === "/__faults") {
-        faults.clear();
-        return sendJson(res, 200, { cleared: true });
-      }
-      if (method === "DELETE") return sendJson(res, 200, { deleted: faults.remove(Number(path.slice("/__faults/".length))) });
-      if (method === "POST" && path === "/__faults") {
-        let spec: unknown;
-        try {
-          spec = JSON.parse((await readBody(req)).toString("utf8"));
-        } catch {
-          return sendJson(res, 400, { error: "body must be JSON" });
-        }
-        const rule = faults.add(spec);
-        return typeof rule === "string" ? sendJson(res, 400, { error: rule }) : sendJson(res, 201, rule);
-      }
-    }
+    if (path === "/__faults" || path.startsWith("/__faults/")) return serveFaultRules(faults, req, res, path);
     if (path === "/__stats") {
       if (method === "GET") return sendJson(res, 200, stats);
       if (method === "DELETE") {

@@ -3,7 +3,7 @@
 // stored on their first message, concurrent answers cannot overspend a token budget, and document text stays data.
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, type ExpectStatic, expect, it } from "vitest";
 import { PRINCIPAL_CACHE_MS } from "../../src/auth/principal.ts";
 import { buildMessages, SYSTEM_PROMPT } from "../../src/chat/prompt.ts";
 import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
@@ -52,6 +52,24 @@ async function expectRefusedAndClosed(chat: ChatClient, code: string, closeCode:
   expect(chat.frames.some((f) => f.type === "citations" || f.type === "delta" || f.type === "done")).toBe(false);
 }
 
+/**
+ * A socket answered once, then its owner revoked by `revoke`: once the principal cache has expired, the next message
+ * is refused with `unauthorized`, the socket closed with 4003, and nothing more is charged.
+ */
+async function askAfterRevoking(expect: ExpectStatic, tenant: string, revoke: (userId: string) => Promise<unknown>) {
+  const { token, user } = await login(undefined, tenant);
+  const chat = await ChatClient.open({ token, tenant });
+  expect((await chat.ask("Is anybody there?")).done?.status).toBe("complete");
+  await revoke(user.id);
+  await sleep(PRINCIPAL_CACHE_MS + 1_000);
+  const charged = await usageEvents(user.id);
+  chat.message("Is anybody still there?");
+  expect(await chat.next("error")).toMatchObject({ code: "unauthorized", retryable: false });
+  expect((await chat.waitClosed()).code).toBe(4003);
+  expect(await usageEvents(user.id)).toBe(charged);
+  return { chat, user };
+}
+
 describe("who is on the socket is checked before every answer", () => {
   it("refuses a message once the socket's token has expired (token_expired, close 4001), storing and charging nothing", async () => {
     const { user } = await login();
@@ -67,33 +85,13 @@ describe("who is on the socket is checked before every answer", () => {
   describe.concurrent("within PRINCIPAL_CACHE_MS", () => {
     it("refuses a message once the tenant is disabled (unauthorized, close 4003), storing nothing", { timeout: 70_000 }, async ({ expect }) => {
       const tenant = await freshTenant();
-      const { token, user } = await login(undefined, tenant);
-      const chat = await ChatClient.open({ token, tenant });
-      expect((await chat.ask("Is anybody there?")).done?.status).toBe("complete");
-      await sql().query("update tenants set status = 'disabled' where id = $1", [tenant]);
-      await sleep(PRINCIPAL_CACHE_MS + 1_000);
-      const charged = await usageEvents(user.id);
-      chat.message("Is anybody still there?");
-      const error = await chat.next("error");
-      expect(error).toMatchObject({ code: "unauthorized", retryable: false });
-      expect((await chat.waitClosed()).code).toBe(4003);
+      const { chat } = await askAfterRevoking(expect, tenant, () => sql().query("update tenants set status = 'disabled' where id = $1", [tenant]));
       expect(await storedMessages(chat.sessionId)).toBe(2);
-      expect(await usageEvents(user.id)).toBe(charged);
     });
 
     it("refuses a message once the user is removed (unauthorized, close 4003), charging nothing", { timeout: 70_000 }, async ({ expect }) => {
-      const { token, user } = await login();
-      const chat = await ChatClient.open({ token });
-      expect((await chat.ask("Is anybody there?")).done?.status).toBe("complete");
-      await sql().query("delete from users where tenant_id = 'acme' and id = $1", [user.id]);
-      await sleep(PRINCIPAL_CACHE_MS + 1_000);
-      const charged = await usageEvents(user.id);
-      chat.message("Is anybody still there?");
-      const error = await chat.next("error");
-      expect(error).toMatchObject({ code: "unauthorized", retryable: false });
-      expect((await chat.waitClosed()).code).toBe(4003);
+      const { user } = await askAfterRevoking(expect, "acme", (userId) => sql().query("delete from users where tenant_id = 'acme' and id = $1", [userId]));
       expect(await count("select 1 from messages where user_id = $1", [user.id])).toBe(0);
-      expect(await usageEvents(user.id)).toBe(charged);
     });
   });
 });
