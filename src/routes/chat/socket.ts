@@ -11,7 +11,7 @@ import { isOriginAllowed } from "../../lib/origins.ts";
 import { authenticate } from "../../middleware/auth.ts";
 import { limitScope, limitUser } from "../../middleware/rate-limit.ts";
 import { resolveTenant, TENANT_HEADER } from "../../middleware/tenant.ts";
-import { errorResponse } from "../schemas.ts";
+import { errorResponse, publicSecurity } from "../schemas.ts";
 
 const SUBPROTOCOL = "docuchat";
 const TOKEN_PROTOCOL_PREFIX = "bearer.";
@@ -19,9 +19,11 @@ const TOKEN_PROTOCOL_PREFIX = "bearer.";
 export const route = createRoute({
   method: "get",
   path: "/ws/chat",
+  operationId: "openChatSocket",
   tags: ["Chat"],
+  security: publicSecurity,
   summary: "Chat over a WebSocket",
-  description: `Upgrade to a WebSocket; frames are JSON text.
+  description: `Upgrade to a WebSocket; frames are JSON text, specified machine-readably as AsyncAPI 3.0 at [\`/asyncapi.json\`](/asyncapi.json).
 
 Client → server: \`{"type":"message","content","session_id"?,"file_ids"?,"model"?}\`, \`{"type":"cancel"}\`, \`{"type":"ping"}\`.
 
@@ -52,6 +54,7 @@ A deleted session's sockets are closed with 4004.`,
     404: errorResponse("Unknown tenant or session (tenant_not_found, session_not_found)"),
     426: errorResponse("Not a WebSocket upgrade (upgrade_required)"),
     429: errorResponse("Over the user's rate limit (rate_limited)"),
+    503: errorResponse("The database did not answer in time (database_unavailable); see Retry-After"),
   },
 });
 
