@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createTenant, PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { toDotenv } from "./lib/dotenv.ts";
 import { freePort } from "./lib/http.ts";
+import { holdOutput } from "./lib/wrangler-output.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 export interface LocalApiOptions {
@@ -19,7 +20,10 @@ export interface LocalApiOptions {
   env?: Record<string, string | undefined>;
   /** Worker variables on top of the stack's (JWT_SECRET at least). */
   vars: Record<string, string>;
-  /** Whether wrangler's output goes to this terminal. */
+  /**
+   * Whether wrangler's output goes to this terminal: filtered (dev/lib/wrangler-output.ts) and held until the Worker
+   * is ready, so the caller's banner comes first; all of it, unfiltered, if the start fails.
+   */
   inheritOutput?: boolean;
   log?: (line: string) => void;
 }
@@ -51,6 +55,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   const stack = await startStack({ persistDir: options.persistDir, env: options.env, log: options.log });
   let wrangler: ChildProcess | undefined;
   let cron: NodeJS.Timeout | undefined;
+  let output: ReturnType<typeof holdOutput> | undefined;
   const stop = async () => {
     clearInterval(cron);
     if (wrangler?.pid && wrangler.exitCode === null && wrangler.signalCode === null) {
@@ -69,6 +74,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     writeFileSync(envFile, toDotenv({ ...stack.bindings, ...options.vars }), { mode: 0o600 });
     const port = options.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
+    const piped = options.inheritOutput ? "pipe" : "ignore";
     wrangler = spawn(
       process.execPath,
       [
@@ -82,15 +88,25 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         "--show-interactive-dev-session=false",
       ],
       // Its own process group, so stop() ends wrangler and workerd together.
-      { cwd: PROJECT_ROOT, stdio: options.inheritOutput ? "inherit" : "ignore", detached: true },
+      { cwd: PROJECT_ROOT, stdio: ["ignore", piped, piped], detached: true },
     );
+    output = holdOutput([
+      { from: wrangler.stdout, to: process.stdout },
+      { from: wrangler.stderr, to: process.stderr },
+    ]);
     const exited = new Promise<number>((resolve) => wrangler!.once("exit", (code) => resolve(code ?? 1)));
     await waitForHealth(url, exited);
+    // The probe's own request line arrives just after its answer: hold it back with the rest of the start-up.
+    if (options.inheritOutput) await output.heard(/"route":"\/healthz","status":200/, 1000);
+    // After the caller's banner, which it prints as soon as this resolves (a microtask, before any macrotask).
+    const ready = output;
+    setImmediate(() => ready.release());
     // Miniflare's trigger endpoint runs the Worker's scheduled handler, as Cloudflare's cron would.
     const scheduled = `${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
     cron = setInterval(() => void fetch(scheduled).catch(() => {}), CRON_EVERY_MS).unref();
     return { url, stack, exited, stop };
   } catch (err) {
+    output?.dump();
     await stop();
     throw err;
   }

@@ -1,17 +1,12 @@
 // npm run dev — the whole local stack in one command: stand-ins, migrations, a seeded `demo` tenant and
 // `wrangler dev` wired to them. Ctrl-C stops everything. Data persists in .docuchat/ (git-ignored).
+// The Node version is checked before this file loads (scripts/check-node.mjs, in package.json).
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, STACK_STATE_FILE } from "../scripts/lib/db.ts";
 import { parseDotenv } from "./lib/dotenv.ts";
 import { startLocalApi } from "./local-api.ts";
-
-const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
-if (major < 22 || (major === 22 && minor < 18)) {
-  console.error(`DocuChat needs Node >= 22.18 (this is ${process.version}). See README, "Requirements".`);
-  process.exit(1);
-}
 
 const started = performance.now();
 const stateDir = join(PROJECT_ROOT, ".docuchat");
@@ -24,6 +19,12 @@ const userVars = existsSync(devVarsFile) ? parseDotenv(readFileSync(devVarsFile,
 const secretFile = join(stateDir, "jwt-secret");
 if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
 
+// The stand-ins' start-up lines are held: the banner comes first and says where everything is; they are shown if the
+// start fails, and every line from after the banner is shown as it comes.
+const held: string[] = [];
+let live = false;
+const log = (line: string) => (live ? console.log(`[stack] ${line}`) : held.push(`[stack] ${line}`));
+
 let api;
 try {
   api = await startLocalApi({
@@ -33,9 +34,10 @@ try {
     env: { ...userVars, ...process.env },
     vars: { JWT_SECRET: readFileSync(secretFile, "utf8"), ...userVars },
     inheritOutput: true,
-    log: (line) => console.log(`[stack] ${line}`),
+    log,
   });
 } catch (err) {
+  for (const line of held) console.error(line);
   console.error(`\nnpm run dev could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
@@ -62,5 +64,7 @@ console.log(`
     Database  ${backends.database}
     Redis     ${backends.redis}
     OpenAI    ${backends.openai}
-  Login codes are printed by the Worker and returned as "dev_code". Ctrl-C stops everything.
+  Login codes are printed by the Worker and returned as "dev_code". Sample documents: \`npm run seed\`.
+  Ctrl-C stops everything.
 `);
+live = true;

@@ -28,6 +28,7 @@ import * as deleteSession from "./routes/chat/delete-session.ts";
 import * as listMessages from "./routes/chat/list-messages.ts";
 import * as listSessions from "./routes/chat/list-sessions.ts";
 import * as chatSocket from "./routes/chat/socket.ts";
+import * as chatFramesSchema from "./routes/chat/frames-schema.ts";
 import * as usage from "./routes/usage.ts";
 
 // JSON bodies are small; the upload route enforces its own, larger limit while streaming.
@@ -69,6 +70,7 @@ export function createApp() {
   app.openapi(retryFile.route, retryFile.handler);
   app.openapi(search.route, search.handler);
   app.openapi(chatSocket.route, chatSocket.handler);
+  app.get(chatFramesSchema.path, chatFramesSchema.handler);
   app.openapi(listSessions.route, listSessions.handler);
   app.openapi(listMessages.route, listMessages.handler);
   app.openapi(deleteSession.route, deleteSession.handler);

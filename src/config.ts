@@ -87,6 +87,10 @@ const schema = z
 
 export type Config = z.output<typeof schema>;
 
+const NOT_SET = "is required but not set";
+export const LOCAL_HINT =
+  " — for local development run `npm run dev`, which starts the local stack and sets every variable; or copy .dev.vars.example to .dev.vars and fill it in";
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -99,20 +103,32 @@ export function parseConfig(env: Env): Config {
     const name = i.path.join(".") || "(config)";
     // Judged by the raw binding: a coerced number's issue carries no input even when a value was set.
     const unset = i.path.length === 1 && (env as unknown as Record<string, unknown>)[String(i.path[0])] === undefined;
-    const message = i.code === "invalid_type" && unset ? "is required but not set" : i.code === "invalid_type" ? `is not a valid ${i.expected}` : i.message;
+    const message = i.code === "invalid_type" && unset ? NOT_SET : i.code === "invalid_type" ? `is not a valid ${i.expected}` : i.message;
     return `${name} ${message}`;
   });
-  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  // Unset secrets mostly mean a plain `wrangler dev` without the local stack: say how to get one.
+  const hint = problems.some((p) => p.endsWith(NOT_SET)) ? LOCAL_HINT : "";
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}${hint}`);
 }
 
-const cache = new WeakMap<object, Config>();
+const cache = new WeakMap<object, Config | ConfigError>();
 
-/** The env object is stable per isolate, so parse once and reuse. */
+/**
+ * The env object is stable per isolate, so parse once and reuse. A bad configuration is remembered too, and logged
+ * once as a plain line, so the terminal of a misconfigured `wrangler dev` says what is wrong without scrolling logs.
+ */
 export function getConfig(env: Env): Config {
-  let config = cache.get(env);
-  if (!config) {
-    config = parseConfig(env);
-    cache.set(env, config);
+  let entry = cache.get(env);
+  if (!entry) {
+    try {
+      entry = parseConfig(env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      console.error(err.message);
+      entry = err;
+    }
+    cache.set(env, entry);
   }
-  return config;
+  if (entry instanceof ConfigError) throw entry;
+  return entry;
 }

@@ -1,11 +1,7 @@
-// Types for `cloudflare:workers` inside the tests: the Worker's bindings, and `exports` is our Worker.
+// Types for `cloudflare:workers` inside the tests. The bindings and `mainModule` come from worker-configuration.d.ts
+// (generated from wrangler.toml); the tests also read the secrets and variables the local stack passes in.
 declare namespace Cloudflare {
   interface Env {
-    DOCUMENTS: R2Bucket;
-    INGEST_QUEUE: Queue;
     [variable: string]: any;
-  }
-  interface GlobalProps {
-    mainModule: typeof import("../src/index.ts");
   }
 }

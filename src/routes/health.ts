@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import { databaseUnavailableIn } from "../db/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { APP_VERSION } from "../lib/version.ts";
+import { publicSecurity } from "./schemas.ts";
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -20,7 +21,9 @@ const Health = z
 export const route = createRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getHealth",
   tags: ["Meta"],
+  security: publicSecurity,
   summary: "Health of the service and its dependencies",
   responses: {
     200: { description: "Everything answers", content: { "application/json": { schema: Health } } },

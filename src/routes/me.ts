@@ -5,16 +5,16 @@ import { requireUser, userGone } from "../middleware/auth.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { findUser } from "../users/repository.ts";
-import { authErrors, bearerSecurity, TenantHeader, UserSchema } from "./schemas.ts";
+import { authErrors, bearerSecurity, UserSchema } from "./schemas.ts";
 
 export const route = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getCurrentUser",
   tags: ["Users"],
   summary: "The current user",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader },
   responses: {
     200: {
       description: "The user behind the access token",

@@ -9,7 +9,7 @@ import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { retrieve } from "../search/retrieve.ts";
 import { normalizeQuery } from "../text/normalize.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "./schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "./schemas.ts";
 
 const SearchBody = z
   .object({
@@ -34,6 +34,7 @@ const SearchHit = z
 export const route = createRoute({
   method: "post",
   path: "/v1/search",
+  operationId: "searchDocuments",
   tags: ["Search"],
   summary: "Search your documents",
   description:
@@ -41,7 +42,7 @@ export const route = createRoute({
     "both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
-  request: { headers: TenantHeader, body: { required: true, content: { "application/json": { schema: SearchBody } } } },
+  request: { body: { required: true, content: { "application/json": { schema: SearchBody } } } },
   responses: {
     200: { description: "The best chunks", content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } } },
     ...authErrors,

@@ -7,7 +7,7 @@ import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
 import { quotaState } from "../usage/quota.ts";
 import { budgetReport, usageReport } from "../usage/report.ts";
-import { authErrors, bearerSecurity, TenantHeader } from "./schemas.ts";
+import { authErrors, bearerSecurity } from "./schemas.ts";
 
 const Totals = z.object({
   requests: z.number().int(),
@@ -37,11 +37,11 @@ const TenantBudget = z.object({
 export const route = createRoute({
   method: "get",
   path: "/v1/usage",
+  operationId: "getUsage",
   tags: ["Usage"],
   summary: "Your token usage and daily budgets",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader },
   responses: {
     200: {
       description: "Your usage per window (embeddings, chat and OCR), with a per-model breakdown, and the budgets left",

@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
 import { inject } from "vitest";
+import { checkContract } from "./openapi-contract.ts";
 
 export interface CallOptions {
   method?: string;
@@ -17,6 +18,16 @@ let counter = 0;
 export const uniqueEmail = (label = "user") => `${label}.${Date.now().toString(36)}.${++counter}.${crypto.randomUUID().slice(0, 8)}@example.com`;
 export const uniqueIp = () => `10.${(counter >> 8) & 255}.${++counter & 255}.${Math.floor(Math.random() * 254) + 1}`;
 
+/** Sends `request` to the Worker and holds the response against the OpenAPI document (see openapi-contract.ts). */
+async function fetchChecked(request: Request, send: (request: Request) => Promise<Response>): Promise<Response> {
+  const { method, url } = request;
+  const res = await send(request);
+  await checkContract(method, url, res);
+  return res;
+}
+
+const fetchWorker = (request: Request) => fetchChecked(request, (r) => exports.default.fetch(r));
+
 export function call(path: string, options: CallOptions = {}): Promise<Response> {
   const headers = new Headers(options.headers);
   if (options.tenant !== null) headers.set("X-Tenant-ID", options.tenant ?? "acme");
@@ -28,7 +39,7 @@ export function call(path: string, options: CallOptions = {}): Promise<Response>
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
-  return exports.default.fetch(new Request(`http://docuchat.test${path}`, { method: options.method ?? (body ? "POST" : "GET"), headers, body }));
+  return fetchWorker(new Request(`http://docuchat.test${path}`, { method: options.method ?? (body ? "POST" : "GET"), headers, body }));
 }
 
 export async function json<T = any>(res: Response): Promise<T> {
@@ -71,7 +82,7 @@ export function fixtureSource(name: string): string {
 export function upload(token: string, bytes: Uint8Array | string, filename = "doc.pdf", options: { tenant?: string; field?: string } = {}) {
   const form = new FormData();
   form.append(options.field ?? "file", new File([bytes], filename, { type: "application/pdf" }));
-  return exports.default.fetch(
+  return fetchWorker(
     new Request("http://docuchat.test/v1/files", {
       method: "POST",
       headers: { "X-Tenant-ID": options.tenant ?? "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
@@ -101,8 +112,10 @@ export async function search(token: string, body: Record<string, unknown>, tenan
 
 /** Runs the real Worker with some bindings changed, as a differently configured or degraded deployment would. */
 export async function fetchWithEnv(path: string, overrides: Record<string, unknown>, init: RequestInit = {}): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch!(new Request(`http://docuchat.test${path}`, init) as never, { ...env, ...overrides } as never, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+  return fetchChecked(new Request(`http://docuchat.test${path}`, init), async (request) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch!(request as never, { ...env, ...overrides } as never, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  });
 }

@@ -56,7 +56,7 @@ describe("OpenAPI", () => {
     ] as const)
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
-    expect(doc.paths["/v1/me"].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths["/v1/me"].get.security).toEqual([{ tenant: [], bearerAuth: [] }]);
     expect(doc.paths["/v1/auth/verify-code"].post.requestBody.content["application/json"].schema).toBeDefined();
 
     // Every $ref resolves, and every operation has responses.
@@ -65,13 +65,46 @@ describe("OpenAPI", () => {
     for (const ops of Object.values<any>(doc.paths)) for (const op of Object.values<any>(ops)) expect(Object.keys(op.responses).length).toBeGreaterThan(0);
   });
 
-  it("serves Swagger UI at /docs and ReDoc at /redoc", async () => {
+  it("gives every operation a unique operationId, and declares the tenant header once, as a security scheme", async () => {
+    const doc = await json(await call("/openapi.json", { tenant: null }));
+    const operations = Object.values<any>(doc.paths).flatMap((ops) => Object.values<any>(ops));
+    const ids = operations.map((op) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)), ids.join(", ")).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths["/v1/files"].post.operationId).toBe("uploadFile");
+    expect(doc.components.securitySchemes.tenant).toEqual(expect.objectContaining({ type: "apiKey", in: "header", name: "X-Tenant-ID" }));
+    expect(operations.flatMap((op) => op.parameters ?? []).filter((p: any) => p.in === "header")).toEqual([]);
+    expect(doc.paths["/v1/auth/request-code"].post.security).toEqual([{ tenant: [] }]);
+    expect(doc.paths["/healthz"].get.security).toEqual([]);
+  });
+
+  it("types the upload as a required binary part, and documents the headers and the 500 of every operation", async () => {
+    const doc = await json(await call("/openapi.json", { tenant: null }));
+    const form = doc.paths["/v1/files"].post.requestBody.content["multipart/form-data"];
+    expect(form.schema).toMatchObject({ required: ["file"], properties: { file: { type: "string", format: "binary" } } });
+    for (const [path, ops] of Object.entries<any>(doc.paths))
+      for (const [method, op] of Object.entries<any>(ops)) {
+        expect(op.responses["500"], `${method} ${path}`).toBeDefined();
+        for (const response of Object.values<any>(op.responses)) expect(response.headers["X-Request-Id"], `${method} ${path}`).toBeDefined();
+      }
+    expect(Object.keys(doc.paths["/v1/files"].get.responses["200"].headers)).toEqual(["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]);
+    expect(doc.paths["/v1/files"].get.responses["429"].headers["Retry-After"]).toBeDefined();
+    expect(doc.paths["/v1/search"].post.responses["415"]).toBeDefined();
+    expect(doc.paths["/v1/search"].post.responses["413"]).toBeDefined();
+  });
+
+  it("serves Swagger UI at /docs and ReDoc at /redoc from the Worker's own assets, not a CDN", async () => {
     const swagger = await call("/docs", { tenant: null });
     expect(swagger.status).toBe(200);
-    expect(await swagger.text()).toContain("/openapi.json");
+    const swaggerHtml = await swagger.text();
+    expect(swaggerHtml).toContain('url: "/openapi.json"');
+    expect(swaggerHtml).toContain('src="/docs-assets/swagger-ui/swagger-ui-bundle.js"');
     const redoc = await call("/redoc", { tenant: null });
     expect(redoc.status).toBe(200);
-    expect(await redoc.text()).toContain('spec-url="/openapi.json"');
+    const redocHtml = await redoc.text();
+    expect(redocHtml).toContain('spec-url="/openapi.json"');
+    expect(redocHtml).toContain('src="/docs-assets/redoc/redoc.standalone.js"');
+    expect(swaggerHtml + redocHtml).not.toMatch(/https?:\/\//);
   });
 });
 

@@ -6,19 +6,20 @@ import { normalizeEmail } from "../../lib/email.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { authRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { errorResponse, TenantHeader, tenantErrors } from "../schemas.ts";
+import { errorResponse, tenantErrors, tenantSecurity } from "../schemas.ts";
 
 export const route = createRoute({
   method: "post",
   path: "/v1/auth/request-code",
+  operationId: "requestLoginCode",
   tags: ["Auth"],
   summary: "Email a login code",
   description:
     "Sends a 6-digit code, valid for 10 minutes, to the address. A new request replaces the previous code; " +
     "requests for the same address are spaced by a resend cooldown. The answer is the same whether or not the user exists.",
+  security: tenantSecurity,
   middleware: [requireTenant, authRateLimit] as const,
   request: {
-    headers: TenantHeader,
     body: {
       required: true,
       content: { "application/json": { schema: z.object({ email: z.email().max(254) }).openapi("RequestCodeBody") } },

@@ -8,19 +8,20 @@ import { ApiError } from "../../lib/errors.ts";
 import { authRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
 import { upsertUserOnLogin } from "../../users/repository.ts";
-import { errorResponse, TenantHeader, tenantErrors, UserSchema } from "../schemas.ts";
+import { errorResponse, tenantErrors, tenantSecurity, UserSchema } from "../schemas.ts";
 
 export const route = createRoute({
   method: "post",
   path: "/v1/auth/verify-code",
+  operationId: "verifyLoginCode",
   tags: ["Auth"],
   summary: "Exchange a login code for an access token",
   description:
     `Codes are single-use and burned after ${MAX_WRONG_ATTEMPTS} wrong attempts, however many arrive at once; a wrong ` +
     "guess is told how many attempts are left. The token is a 7-day HS256 JWT.",
+  security: tenantSecurity,
   middleware: [requireTenant, authRateLimit] as const,
   request: {
-    headers: TenantHeader,
     body: {
       required: true,
       content: {

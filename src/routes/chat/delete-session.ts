@@ -6,17 +6,18 @@ import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { SessionIdParams } from "./schemas.ts";
 
 export const route = createRoute({
   method: "delete",
   path: "/v1/chat/sessions/{id}",
+  operationId: "deleteChatSession",
   tags: ["Chat"],
   summary: "Delete a chat session",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, params: SessionIdParams },
+  request: { params: SessionIdParams },
   responses: { 204: { description: "Deleted" }, ...authErrors, 404: errorResponse("No such session for this user (session_not_found)") },
 });
 

@@ -6,17 +6,18 @@ import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { MessageSchema, presentMessage, presentSession, SessionIdParams, SessionSchema } from "./schemas.ts";
 
 export const route = createRoute({
   method: "get",
   path: "/v1/chat/sessions/{id}/messages",
+  operationId: "listChatMessages",
   tags: ["Chat"],
   summary: "A session's messages",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, params: SessionIdParams },
+  request: { params: SessionIdParams },
   responses: {
     200: {
       description: "The session and its messages, oldest first",

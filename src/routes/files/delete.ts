@@ -5,17 +5,18 @@ import type { AppEnv } from "../../env.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found } from "./params.ts";
 
 export const route = createRoute({
   method: "delete",
   path: "/v1/files/{id}",
+  operationId: "deleteFile",
   tags: ["Files"],
   summary: "Delete a document and everything derived from it",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, params: FileIdParams },
+  request: { params: FileIdParams },
   responses: {
     204: { description: "Deleted" },
     ...authErrors,

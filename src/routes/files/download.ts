@@ -6,17 +6,18 @@ import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found } from "./params.ts";
 
 export const route = createRoute({
   method: "get",
   path: "/v1/files/{id}/download",
+  operationId: "downloadFile",
   tags: ["Files"],
   summary: "Download the original PDF",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, params: FileIdParams },
+  request: { params: FileIdParams },
   responses: {
     200: { description: "The PDF", content: { "application/pdf": { schema: z.any().openapi({ type: "string", format: "binary" }) } } },
     ...authErrors,

@@ -6,17 +6,18 @@ import type { AppEnv } from "../../env.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found } from "./params.ts";
 
 export const route = createRoute({
   method: "get",
   path: "/v1/files/{id}",
+  operationId: "getFile",
   tags: ["Files"],
   summary: "One document: status, progress, error",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
-  request: { headers: TenantHeader, params: FileIdParams },
+  request: { params: FileIdParams },
   responses: {
     200: { description: "The document", content: { "application/json": { schema: DocumentSchema } } },
     ...authErrors,

@@ -7,17 +7,17 @@ import { CursorQuery, decodeCursor, paginate } from "../../lib/cursor.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity } from "../schemas.ts";
 
 export const route = createRoute({
   method: "get",
   path: "/v1/files",
+  operationId: "listFiles",
   tags: ["Files"],
   summary: "List your documents",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
   request: {
-    headers: TenantHeader,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
       cursor: CursorQuery,

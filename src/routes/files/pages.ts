@@ -8,7 +8,7 @@ import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found } from "./params.ts";
 
 /** Pages per call: a window of 50 pages of text stays well under a few hundred KB. */
@@ -25,6 +25,7 @@ const PageSchema = z
 export const route = createRoute({
   method: "get",
   path: "/v1/files/{id}/pages",
+  operationId: "getFilePages",
   tags: ["Files"],
   summary: "The text of a range of pages",
   description:
@@ -34,7 +35,6 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
   request: {
-    headers: TenantHeader,
     params: FileIdParams,
     query: z.object({
       from: z.coerce.number().int().min(1).max(MAX_PAGES).default(1).openapi({ description: "First page (1-based)", example: 1 }),

@@ -8,13 +8,14 @@ import { requireUser } from "../../middleware/auth.ts";
 import { requireQuota } from "../../middleware/quota.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { authErrors, bearerSecurity, errorResponse, TenantHeader } from "../schemas.ts";
+import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found } from "./params.ts";
 import { restartIngestion } from "./queue-ingestion.ts";
 
 export const route = createRoute({
   method: "post",
   path: "/v1/files/{id}/retry",
+  operationId: "retryFileIngestion",
   tags: ["Files"],
   summary: "Retry a failed document",
   description:
@@ -23,7 +24,7 @@ export const route = createRoute({
     "starts over. Answers 202 with the queued document; poll GET /v1/files/{id}.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
-  request: { headers: TenantHeader, params: FileIdParams },
+  request: { params: FileIdParams },
   responses: {
     202: { description: "Queued again", content: { "application/json": { schema: DocumentSchema } } },
     ...authErrors,
