@@ -27,6 +27,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          setupFiles: ["test/support/contract-guard.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

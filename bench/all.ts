@@ -8,13 +8,23 @@ import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 const results: Record<string, unknown> = {};
 for (const name of ["ingest", "extract", "bombs", "chat", "load"]) {
   console.error(`bench: ${name}…`);
-  const out = execFileSync(process.execPath, [`${PROJECT_ROOT}bench/${name}.ts`], { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync(process.execPath, [`${PROJECT_ROOT}bench/${name}.ts`], {
+    cwd: PROJECT_ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   results[name] = JSON.parse(out.trim().split("\n").at(-1)!);
 }
 
 const report = {
   date: new Date().toISOString(),
-  machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
+  machine: {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+  },
   stack: "npm run dev's local stack: wrangler dev (Miniflare), Neon stand-in over PGlite, Upstash stand-in over redis-server, OpenAI stand-in",
   ...results,
 };

@@ -81,12 +81,16 @@ if (process.argv[2] === "--probe") {
     writeFileSync(file, await build(scenario));
     let result: Record<string, unknown>;
     try {
-      const out = execFileSync(process.execPath, ["--expose-gc", "--max-semi-space-size=1", fileURLToPath(import.meta.url), "--probe", scenario, file], {
-        cwd: ROOT,
-        encoding: "utf8",
-        timeout: 60_000,
-        stdio: ["ignore", "pipe", "ignore"],
-      });
+      const out = execFileSync(
+        process.execPath,
+        ["--expose-gc", "--max-semi-space-size=1", fileURLToPath(import.meta.url), "--probe", scenario, file],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+          timeout: 60_000,
+          stdio: ["ignore", "pipe", "ignore"],
+        },
+      );
       result = JSON.parse(out.trim().split("\n").at(-1)!);
     } catch (err) {
       const e = err as { signal?: string; status?: number };

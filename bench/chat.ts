@@ -62,10 +62,16 @@ const result = await withLocalApi(async (api) => {
   const token = await loginAs(api.url, "chat-bench@example.com");
   const form = new FormData();
   form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
-  const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` }, body: form })).json()) as { id: string };
+  const { id } = (await (
+    await fetch(`${api.url}/v1/files`, { method: "POST", headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` }, body: form })
+  ).json()) as { id: string };
   for (let status = ""; status !== "ready"; ) {
     await new Promise((r) => setTimeout(r, 50));
-    status = ((await (await fetch(`${api.url}/v1/files/${id}`, { headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` } })).json()) as { status: string }).status;
+    status = (
+      (await (await fetch(`${api.url}/v1/files/${id}`, { headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` } })).json()) as {
+        status: string;
+      }
+    ).status;
     if (status === "failed") throw new Error("fixture ingestion failed");
   }
 

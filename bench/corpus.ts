@@ -33,7 +33,15 @@ async function readOne(path: string): Promise<Omit<FileResult, "file">> {
     pdf = await openPdf(new Uint8Array(readFileSync(path)), nodePdfResources());
   } catch (err) {
     const code = (err as { code?: string }).code;
-    return { outcome: code === "encrypted" ? "encrypted" : "invalid_pdf", pages: 0, chars: 0, warnings: 0, wantOcr: 0, ms: performance.now() - started, error: String(err).slice(0, 200) };
+    return {
+      outcome: code === "encrypted" ? "encrypted" : "invalid_pdf",
+      pages: 0,
+      chars: 0,
+      warnings: 0,
+      wantOcr: 0,
+      ms: performance.now() - started,
+      error: String(err).slice(0, 200),
+    };
   }
   try {
     if (pdf.numPages > MAX_PAGES) return { outcome: "too_many_pages", pages: pdf.numPages, chars: 0, warnings: 0, wantOcr: 0, ms: 0 };
@@ -63,7 +71,9 @@ if (process.argv[2] === "--child") {
 } else {
   const dir = process.argv[2];
   if (!dir) throw new Error("usage: npm run bench:corpus -- DIR (a folder of PDFs)");
-  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".pdf")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith(".pdf"))
+    .sort();
   const results: Array<FileResult & { reference: number }> = [];
   let child = fork(import.meta.filename, ["--child"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
   for (const [i, file] of files.entries()) {
@@ -104,7 +114,9 @@ if (process.argv[2] === "--child") {
   const lowShare = withText.filter((r) => r.chars < 0.5 * r.reference);
   const summary = {
     files: results.length,
-    outcomes: Object.fromEntries((["read", "no_text", "encrypted", "invalid_pdf", "too_many_pages", "crash", "timeout"] as const).map((o) => [o, by(o)])),
+    outcomes: Object.fromEntries(
+      (["read", "no_text", "encrypted", "invalid_pdf", "too_many_pages", "crash", "timeout"] as const).map((o) => [o, by(o)]),
+    ),
     pages_with_warnings: results.reduce((n, r) => n + r.warnings, 0),
     pages_that_want_ocr: results.reduce((n, r) => n + r.wantOcr, 0),
     files_where_pdftotext_reads_200_letters: withText.length,
@@ -115,7 +127,9 @@ if (process.argv[2] === "--child") {
   };
   console.error(JSON.stringify(summary, null, 2));
   console.error("Under half of pdftotext's letters (letters ours / pdftotext):");
-  for (const r of lowShare.slice(0, 40)) console.error(`  ${r.file}: ${r.chars} / ${r.reference} (${r.outcome}${r.wantOcr ? `, ${r.wantOcr} pages want OCR` : ""})`);
-  for (const r of results.filter((x) => x.outcome === "crash" || x.outcome === "timeout")) console.error(`  ${r.outcome}: ${r.file} ${r.error ?? ""}`);
+  for (const r of lowShare.slice(0, 40))
+    console.error(`  ${r.file}: ${r.chars} / ${r.reference} (${r.outcome}${r.wantOcr ? `, ${r.wantOcr} pages want OCR` : ""})`);
+  for (const r of results.filter((x) => x.outcome === "crash" || x.outcome === "timeout"))
+    console.error(`  ${r.outcome}: ${r.file} ${r.error ?? ""}`);
   console.log(JSON.stringify({ benchmark: "corpus", ...summary }));
 }

@@ -226,7 +226,9 @@ const PROBE_FLAGS = ["--expose-gc", "--max-semi-space-size=1"];
 /** Runs a probe in a child process; asynchronously, since the OCR stand-in it calls lives in this process. */
 function runChild<T>(mode: "--probe" | "--retention", arg: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...PROBE_FLAGS, fileURLToPath(import.meta.url), mode, JSON.stringify(arg)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...PROBE_FLAGS, fileURLToPath(import.meta.url), mode, JSON.stringify(arg)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -343,7 +345,11 @@ async function measureFixture(file: string): Promise<FixtureRow> {
 function table(header: string[], rows: (string | number | null)[][], right = new Set<number>()): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? "–" : String(c))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => [...(r[i] ?? "")].length)));
-  const line = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(cells[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 const f3 = (n: number | null) => (n === null ? null : n.toFixed(3));
@@ -370,10 +376,22 @@ const within = bornDigital.filter((r) => r.cer_ours <= r.cer_pdftotext! + 0.01);
 const withinBest = bornDigital.filter((r) => r.cer_ours <= Math.min(r.cer_pdftotext!, r.cer_pdftotext_layout!) + 0.01);
 const speed = (name: string) => rows.find((r) => r.fixture === name)?.pages_per_s_ours ?? 0;
 const goals = [
-  { goal: "born-digital: ours within 0.01 of pdftotext (default mode)", value: `${within.length}/${bornDigital.length}`, ok: within.length === bornDigital.length },
-  { goal: "born-digital: ours within 0.01 of the better pdftotext mode", value: `${withinBest.length}/${bornDigital.length}`, ok: withinBest.length === bornDigital.length },
+  {
+    goal: "born-digital: ours within 0.01 of pdftotext (default mode)",
+    value: `${within.length}/${bornDigital.length}`,
+    ok: within.length === bornDigital.length,
+  },
+  {
+    goal: "born-digital: ours within 0.01 of the better pdftotext mode",
+    value: `${withinBest.length}/${bornDigital.length}`,
+    ok: withinBest.length === bornDigital.length,
+  },
   { goal: "born-digital: median CER ≤ 0.02", value: medianOurs.toFixed(4), ok: medianOurs <= 0.02 },
-  { goal: "scans (OCR stand-in, tesseract): CER ≤ 0.10", value: scans.map((r) => `${r.fixture} ${f3(r.cer_ocr)}`).join(", "), ok: scans.every((r) => r.cer_ocr !== null && r.cer_ocr <= 0.1) },
+  {
+    goal: "scans (OCR stand-in, tesseract): CER ≤ 0.10",
+    value: scans.map((r) => `${r.fixture} ${f3(r.cer_ocr)}`).join(", "),
+    ok: scans.every((r) => r.cer_ocr !== null && r.cer_ocr <= 0.1),
+  },
   { goal: "lshort-en ≥ 87.5 pages/s (half of 175)", value: `${speed("lshort-en")} pages/s`, ok: speed("lshort-en") >= 87.5 },
   { goal: "lshort-fa ≥ 111.5 pages/s (half of 223)", value: `${speed("lshort-fa")} pages/s`, ok: speed("lshort-fa") >= 111.5 },
 ];
@@ -416,7 +434,10 @@ function makeHeavyPdf(): string | null {
   if (!has("qpdf")) return null;
   const args: string[] = [];
   for (let i = 1; i <= 30; i++) {
-    for (const [src, page] of [["lshort-fa", 4 * i], ["lshort-en", 4 * i + 1]] as const) {
+    for (const [src, page] of [
+      ["lshort-fa", 4 * i],
+      ["lshort-en", 4 * i + 1],
+    ] as const) {
       const copy = join(tmp, `${src}-${i}.pdf`);
       copyFileSync(join(PDF_DIR, `${src}.pdf`), copy);
       args.push(copy, String(page));
@@ -434,7 +455,12 @@ function makeImagePdf(name: string, pdftoppmArgs: string[], sources: string[]): 
   for (const src of sources) {
     const prefix = join(tmp, `${name}-${src}`);
     execFileSync("pdftoppm", [...pdftoppmArgs, join(PDF_DIR, `${src}.pdf`), prefix]);
-    images.push(...readdirSync(tmp).filter((f) => f.startsWith(`${name}-${src}`)).sort().map((f) => join(tmp, f)));
+    images.push(
+      ...readdirSync(tmp)
+        .filter((f) => f.startsWith(`${name}-${src}`))
+        .sort()
+        .map((f) => join(tmp, f)),
+    );
   }
   const out = join(tmp, `${name}.pdf`);
   execFileSync("img2pdf", ["-s", "300dpi", ...images, "-o", out]);
@@ -464,7 +490,13 @@ const withTokenizerKeptMb = (r: MemoryRow) => round(r.modulesMb + r.tokenizerMb 
 const probeRow = async (s: Scenario, keep = true): Promise<MemoryRow> => {
   const r = await runChild<ProbeResult>("--probe", s.spec);
   const size = statSync(s.file).size;
-  const row = { scenario: s.scenario, file: basename(s.file), range: `${s.spec.from}-${Math.min(s.spec.to, pageCount(s.file))}`, kbPerPage: Math.round(size / 1024 / pageCount(s.file)), ...r };
+  const row = {
+    scenario: s.scenario,
+    file: basename(s.file),
+    range: `${s.spec.from}-${Math.min(s.spec.to, pageCount(s.file))}`,
+    kbPerPage: Math.round(size / 1024 / pageCount(s.file)),
+    ...r,
+  };
   if (keep) memoryRows.push(row);
   return row;
 };
@@ -476,7 +508,11 @@ let worst: MemoryRow | null = null;
 for (const file of [heavyFound, heavyMade].filter((f): f is string => !!f)) {
   const n = pageCount(file);
   for (let from = 1; from <= n; from += PAGES_PER_RANGE) {
-    const row = await probeRow({ scenario: file === heavyFound ? "font-heavy (found)" : "font-heavy (made)", file, spec: { file, from, to: from + PAGES_PER_RANGE - 1 } });
+    const row = await probeRow({
+      scenario: file === heavyFound ? "font-heavy (found)" : "font-heavy (made)",
+      file,
+      spec: { file, from, to: from + PAGES_PER_RANGE - 1 },
+    });
     if (!worst || row.peakMb > worst.peakMb) worst = row;
   }
 }
@@ -488,7 +524,10 @@ if (worst) {
   for (const size of [25, 10]) {
     let worstWindow: MemoryRow | null = null;
     for (let start = from; start < from + PAGES_PER_RANGE && start <= pageCount(file); start += size) {
-      const row = await probeRow({ scenario: "", file, spec: { file, from: start, to: Math.min(start + size - 1, from + PAGES_PER_RANGE - 1) } }, false);
+      const row = await probeRow(
+        { scenario: "", file, spec: { file, from: start, to: Math.min(start + size - 1, from + PAGES_PER_RANGE - 1) } },
+        false,
+      );
       if (!worstWindow || row.peakMb > worstWindow.peakMb) worstWindow = row;
     }
     if (worstWindow) memoryRows.push({ ...worstWindow, scenario: `worst, ${size} pages a range (worst window)` });
@@ -498,11 +537,23 @@ if (worst) {
 const cover = findPdf(["willowtreebook.pdf"]);
 const coverPage = cover && largestImagePage(cover);
 if (cover && coverPage)
-  await probeRow({ scenario: `${coverPage.megapixels}-Mpx JPEG page (found): not decoded`, file: cover, spec: { file: cover, from: coverPage.page, to: coverPage.page, ocrUrl: standIn.url } });
+  await probeRow({
+    scenario: `${coverPage.megapixels}-Mpx JPEG page (found): not decoded`,
+    file: cover,
+    spec: { file: cover, from: coverPage.page, to: coverPage.page, ocrUrl: standIn.url },
+  });
 const photo = makeImagePdf("photo-425dpi", ["-r", "425", "-jpeg"], ["fa-1.chromium"]);
 if (photo) {
-  await probeRow({ scenario: "17.5-Mpx colour JPEG page (made): not decoded", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url } });
-  await probeRow({ scenario: "same, maxImageSize 20 Mpx (decoded)", file: photo, spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 20_000_000 } });
+  await probeRow({
+    scenario: "17.5-Mpx colour JPEG page (made): not decoded",
+    file: photo,
+    spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url },
+  });
+  await probeRow({
+    scenario: "same, maxImageSize 20 Mpx (decoded)",
+    file: photo,
+    spec: { file: photo, from: 1, to: 1, ocrUrl: standIn.url, maxImageSize: 20_000_000 },
+  });
 }
 const scan = makeImagePdf("scan-300dpi-gray", ["-r", "300", "-gray"], ["fa-1.chromium", "fa-2.chromium", "fa-3.chromium"]);
 if (scan) await probeRow({ scenario: "300-dpi gray scan, OCR", file: scan, spec: { file: scan, from: 1, to: PAGES_PER_RANGE, ocrUrl: standIn.url } });
@@ -518,7 +569,11 @@ async function cleanupCost(file: string, from: number) {
       try {
         const to = Math.min(pdf.numPages, from + PAGES_PER_RANGE - 1);
         const t = performance.now();
-        await mod.extractPages(pdf, from, to, { ocr: null, ocrPagesLeft: 0, onProgress: async (n) => void (every && (n - from + 1) % every === 0 && (await pdf.cleanup())) });
+        await mod.extractPages(pdf, from, to, {
+          ocr: null,
+          ocrPagesLeft: 0,
+          onProgress: async (n) => void (every && (n - from + 1) % every === 0 && (await pdf.cleanup())),
+        });
         times.push(performance.now() - t);
       } finally {
         await pdf.loadingTask.destroy();
@@ -529,7 +584,8 @@ async function cleanupCost(file: string, from: number) {
   return { file: basename(file), from, ms };
 }
 const costs = [await cleanupCost(join(PDF_DIR, "lshort-en.pdf"), 1), await cleanupCost(join(PDF_DIR, "lshort-fa.pdf"), 1)];
-if (worst) costs.push(await cleanupCost(heavyFound && worst.file === basename(heavyFound) ? heavyFound : heavyMade!, Number(worst.range.split("-")[0])));
+if (worst)
+  costs.push(await cleanupCost(heavyFound && worst.file === basename(heavyFound) ? heavyFound : heavyMade!, Number(worst.range.split("-")[0])));
 
 const retention = await runChild<Awaited<ReturnType<typeof retentionProbe>>>("--retention", { files: fixtureFiles, ocrUrl: standIn.url });
 
@@ -561,20 +617,63 @@ log(
   ),
 );
 log(`reference "pdftotext": no source text; ours and -layout are compared with pdftotext's default output. Scans: pdftotext reads nothing (CER 1).`);
-log(`Medians over the ${bornDigital.length} born-digital fixtures with a source: ours ${medianOurs.toFixed(4)}, pdftotext ${medianPoppler.toFixed(4)}, pdftotext -layout ${medianPopplerLayout.toFixed(4)}`);
-const behind = bornDigital.filter((r) => r.cer_ours > r.cer_pdftotext! + 0.01).map((r) => `${r.fixture} (${f3(r.cer_ours)} vs ${f3(r.cer_pdftotext)})`);
+log(
+  `Medians over the ${bornDigital.length} born-digital fixtures with a source: ours ${medianOurs.toFixed(4)}, pdftotext ${medianPoppler.toFixed(4)}, pdftotext -layout ${medianPopplerLayout.toFixed(4)}`,
+);
+const behind = bornDigital
+  .filter((r) => r.cer_ours > r.cer_pdftotext! + 0.01)
+  .map((r) => `${r.fixture} (${f3(r.cer_ours)} vs ${f3(r.cer_pdftotext)})`);
 if (behind.length) log(`More than 0.01 behind pdftotext: ${behind.join(", ")}`);
 log();
-log(table(["goal", "value", "met"], goals.map((g) => [g.goal, g.value, yes(g.ok)])));
-
-log();
-log(`Memory of one page range (a fresh node ${PROBE_FLAGS.join(" ")} per row; GC forced after every page; MB above the process with the modules loaded)`);
 log(
   table(
-    ["scenario", "file", "KB/page", "pages", "s", "file MB", "peak", "retained max", "retained end", "texts", "peak RSS +", "≈ isolate", "< 100", "< 128", "tokenizer kept"],
+    ["goal", "value", "met"],
+    goals.map((g) => [g.goal, g.value, yes(g.ok)]),
+  ),
+);
+
+log();
+log(
+  `Memory of one page range (a fresh node ${PROBE_FLAGS.join(" ")} per row; GC forced after every page; MB above the process with the modules loaded)`,
+);
+log(
+  table(
+    [
+      "scenario",
+      "file",
+      "KB/page",
+      "pages",
+      "s",
+      "file MB",
+      "peak",
+      "retained max",
+      "retained end",
+      "texts",
+      "peak RSS +",
+      "≈ isolate",
+      "< 100",
+      "< 128",
+      "tokenizer kept",
+    ],
     memoryRows.map((r) => {
       const isolate = isolateMb(r);
-      return [r.scenario, r.file, r.kbPerPage, r.range, r.seconds, r.fileMb, r.peakMb, r.retainedMaxMb, r.retainedEndMb, r.textMb, r.rssGrowthMb, isolate, yes(isolate < 100), yes(isolate < 128), withTokenizerKeptMb(r)];
+      return [
+        r.scenario,
+        r.file,
+        r.kbPerPage,
+        r.range,
+        r.seconds,
+        r.fileMb,
+        r.peakMb,
+        r.retainedMaxMb,
+        r.retainedEndMb,
+        r.textMb,
+        r.rssGrowthMb,
+        isolate,
+        yes(isolate < 100),
+        yes(isolate < 128),
+        withTokenizerKeptMb(r),
+      ];
     }),
     new Set([2, 4, 5, 6, 7, 8, 9, 10, 11, 14]),
   ),
@@ -602,13 +701,22 @@ if (worst) {
 const worstOverall = memoryRows
   .filter((r) => !r.scenario.startsWith("same,"))
   .reduce<MemoryRow | null>((w, r) => (!w || isolateMb(r) > isolateMb(w) ? r : w), null);
-if (worstOverall) log(`Worst range overall: ${worstOverall.scenario}, ${worstOverall.file} pages ${worstOverall.range}: ≈ ${isolateMb(worstOverall)} MB beside the 128 MB isolate limit (goal: under 100).`);
+if (worstOverall)
+  log(
+    `Worst range overall: ${worstOverall.scenario}, ${worstOverall.file} pages ${worstOverall.range}: ≈ ${isolateMb(worstOverall)} MB beside the 128 MB isolate limit (goal: under 100).`,
+  );
 log();
 log(`What pdf.cleanup() costs: extractPages over 50 pages, OCR off, this process, median of ${RUNS} runs (ms)`);
 log(
   table(
     ["file", "pages from", "no cleanup call of ours", "as extractPages (every 10 pages)", "every page"],
-    costs.map((c) => [c.file, c.from, c.ms.never!, `${c.ms.every_10} (${percentMore(c.ms.every_10!, c.ms.never!)})`, `${c.ms.every_1} (${percentMore(c.ms.every_1!, c.ms.never!)})`]),
+    costs.map((c) => [
+      c.file,
+      c.from,
+      c.ms.never!,
+      `${c.ms.every_10} (${percentMore(c.ms.every_10!, c.ms.never!)})`,
+      `${c.ms.every_1} (${percentMore(c.ms.every_1!, c.ms.never!)})`,
+    ]),
     new Set([1, 2, 3, 4]),
   ),
 );
@@ -617,7 +725,10 @@ log(`Retention: all ${fixtureFiles.length} fixtures (OCR on), 3 passes in one pr
 log(
   table(
     ["", "heap", "heap + external", "s"],
-    [["before", retention.beforeHeapMb, retention.beforeHeapExtMb, null], ...retention.passes.map((p, i) => [`after pass ${i + 1}`, p.heapMb, p.heapExtMb, p.seconds])],
+    [
+      ["before", retention.beforeHeapMb, retention.beforeHeapExtMb, null],
+      ...retention.passes.map((p, i) => [`after pass ${i + 1}`, p.heapMb, p.heapExtMb, p.seconds]),
+    ],
     new Set([1, 2, 3]),
   ),
 );

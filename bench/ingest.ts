@@ -1,10 +1,10 @@
 // npm run bench:ingest — seconds from upload to `ready` for the fixture PDFs on the local stack, plus extraction
 // and chunking throughput. Prints one JSON line.
 import { readFileSync } from "node:fs";
+import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { chunkPages } from "../src/ingest/chunker.ts";
 import { extractPages } from "../src/ingest/extract.ts";
 import { openPdf } from "../src/pdf/open.ts";
-import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { loginAs, round, withLocalApi } from "./lib.ts";
 
 const FIXTURES = ["first-latex-doc-en.pdf", "lshort-en.pdf", "lshort-fa.pdf"];
@@ -20,7 +20,13 @@ async function extractionRate(name: string) {
   const chunks = chunkPages(pages);
   const t2 = performance.now();
   await pdf.loadingTask.destroy();
-  return { pages: pdf.numPages, extract_pages_per_s: round(pdf.numPages / ((t1 - t0) / 1000), 1), chunks: chunks.length, chunk_ms: round(t2 - t1, 1), warnings: warnings.length };
+  return {
+    pages: pdf.numPages,
+    extract_pages_per_s: round(pdf.numPages / ((t1 - t0) / 1000), 1),
+    chunks: chunks.length,
+    chunk_ms: round(t2 - t1, 1),
+    warnings: warnings.length,
+  };
 }
 
 const result = await withLocalApi(async (api) => {
@@ -30,13 +36,19 @@ const result = await withLocalApi(async (api) => {
     const form = new FormData();
     form.append("file", new File([read(name)], name, { type: "application/pdf" }));
     const started = performance.now();
-    const res = await fetch(`${api.url}/v1/files`, { method: "POST", headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` }, body: form });
+    const res = await fetch(`${api.url}/v1/files`, {
+      method: "POST",
+      headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` },
+      body: form,
+    });
     const uploadMs = performance.now() - started;
     const { id } = (await res.json()) as { id: string };
     let doc: { status: string; page_count: number; chunk_count: number; token_count: number };
     do {
       await new Promise((r) => setTimeout(r, 20));
-      doc = (await (await fetch(`${api.url}/v1/files/${id}`, { headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` } })).json()) as typeof doc;
+      doc = (await (
+        await fetch(`${api.url}/v1/files/${id}`, { headers: { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` } })
+      ).json()) as typeof doc;
     } while (doc.status === "queued" || doc.status === "processing");
     const seconds = (performance.now() - started) / 1000;
     documents[name] = {

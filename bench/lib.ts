@@ -25,9 +25,11 @@ export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>): Promis
 
 export async function loginAs(url: string, email: string, tenant = "demo"): Promise<string> {
   const post = (path: string, body: unknown) =>
-    fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", "X-Tenant-ID": tenant }, body: JSON.stringify(body) }).then(
-      (r) => r.json() as Promise<Record<string, string>>,
-    );
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Tenant-ID": tenant },
+      body: JSON.stringify(body),
+    }).then((r) => r.json() as Promise<Record<string, string>>);
   const { dev_code: code } = await post("/v1/auth/request-code", { email });
   const { access_token: token } = await post("/v1/auth/verify-code", { email, code });
   if (!token) throw new Error("benchmark login failed");

@@ -44,7 +44,10 @@ async function waitForHealth(url: string, exited: Promise<number>): Promise<void
   let stopped = false;
   void exited.then(() => (stopped = true));
   for (let i = 0; i < 1200 && !stopped; i++) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -80,11 +83,16 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       [
         join(PROJECT_ROOT, "node_modules/wrangler/bin/wrangler.js"),
         "dev",
-        "--ip", "127.0.0.1",
-        "--port", String(port),
-        "--inspector-port", String(await freePort()),
-        "--env-file", envFile,
-        "--persist-to", join(options.persistDir ?? options.stateDir, "wrangler"),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(await freePort()),
+        "--env-file",
+        envFile,
+        "--persist-to",
+        join(options.persistDir ?? options.stateDir, "wrangler"),
         "--show-interactive-dev-session=false",
       ],
       // Its own process group, so stop() ends wrangler and workerd together.

@@ -6,9 +6,7 @@ import { registerHooks } from "node:module";
 // The app's module graph reaches the chat Durable Object, whose base class only exists inside workerd.
 registerHooks({
   resolve: (specifier, context, next) =>
-    specifier === "cloudflare:workers"
-      ? { url: "data:text/javascript,export class DurableObject {}", shortCircuit: true }
-      : next(specifier, context),
+    specifier === "cloudflare:workers" ? { url: "data:text/javascript,export class DurableObject {}", shortCircuit: true } : next(specifier, context),
 });
 const { createApp } = await import("../src/app.ts");
 

@@ -35,7 +35,14 @@ const post = (body: unknown) =>
 
 async function token(): Promise<string> {
   const saved = existsSync(TOKEN_FILE) ? readFileSync(TOKEN_FILE, "utf8") : "";
-  if (saved && (await api("/v1/me", { token: saved }).then(() => true, () => false))) return saved;
+  if (
+    saved &&
+    (await api("/v1/me", { token: saved }).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return saved;
   const fresh = await login();
   writeFileSync(TOKEN_FILE, fresh, { mode: 0o600 });
   return fresh;
@@ -104,7 +111,8 @@ try {
     docs.push(await api<Doc>("/v1/files", { method: "POST", body: form, token: bearer }));
   }
   const done = await Promise.all(docs.map((d) => waitUntilDone(bearer, d)));
-  for (const d of done) console.log(`${d.status.padEnd(6)} ${d.filename}  ${d.id}  ${d.progress?.pages_total ?? "?"} pages${d.error ? `  (${d.error.code})` : ""}`);
+  for (const d of done)
+    console.log(`${d.status.padEnd(6)} ${d.filename}  ${d.id}  ${d.progress?.pages_total ?? "?"} pages${d.error ? `  (${d.error.code})` : ""}`);
   console.log(`\nSeeded ${EMAIL} in tenant '${TENANT}' in ${((performance.now() - started) / 1000).toFixed(1)} s. In your shell:\n`);
   console.log(`API=${API}`);
   console.log(`TOKEN=${bearer}`);

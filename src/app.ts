@@ -8,14 +8,16 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
 import { isOriginAllowed } from "./lib/origins.ts";
 import { provideContext } from "./middleware/context.ts";
-import { observeRequests } from "./middleware/observe.ts";
 import { errorResponse, notFound, onError, validationHook } from "./middleware/errors.ts";
+import { observeRequests } from "./middleware/observe.ts";
 import * as requestCode from "./routes/auth/request-code.ts";
 import * as verifyCode from "./routes/auth/verify-code.ts";
+import * as deleteSession from "./routes/chat/delete-session.ts";
+import * as chatFramesSchema from "./routes/chat/frames-schema.ts";
+import * as listMessages from "./routes/chat/list-messages.ts";
+import * as listSessions from "./routes/chat/list-sessions.ts";
+import * as chatSocket from "./routes/chat/socket.ts";
 import { registerDocs } from "./routes/docs.ts";
-import * as health from "./routes/health.ts";
-import * as me from "./routes/me.ts";
-import * as root from "./routes/root.ts";
 import * as deleteFile from "./routes/files/delete.ts";
 import * as downloadFile from "./routes/files/download.ts";
 import * as getFile from "./routes/files/get.ts";
@@ -23,20 +25,20 @@ import * as listFiles from "./routes/files/list.ts";
 import * as filePages from "./routes/files/pages.ts";
 import * as retryFile from "./routes/files/retry.ts";
 import * as uploadFile from "./routes/files/upload.ts";
+import * as health from "./routes/health.ts";
+import * as me from "./routes/me.ts";
+import * as root from "./routes/root.ts";
 import * as search from "./routes/search.ts";
-import * as deleteSession from "./routes/chat/delete-session.ts";
-import * as listMessages from "./routes/chat/list-messages.ts";
-import * as listSessions from "./routes/chat/list-sessions.ts";
-import * as chatSocket from "./routes/chat/socket.ts";
-import * as chatFramesSchema from "./routes/chat/frames-schema.ts";
 import * as usage from "./routes/usage.ts";
 
 // JSON bodies are small; the upload route enforces its own, larger limit while streaming.
 const limitJsonBody = createMiddleware<AppEnv>((c, next) =>
-  c.req.method === "POST" && c.req.path === uploadFile.route.path ? next() : bodyLimit({
-    maxSize: c.var.config.MAX_JSON_BODY_BYTES,
-    onError: (c) => errorResponse(c, 413, "payload_too_large", `Request bodies are limited to ${c.var.config.MAX_JSON_BODY_BYTES} bytes`),
-  })(c, next),
+  c.req.method === "POST" && c.req.path === uploadFile.route.path
+    ? next()
+    : bodyLimit({
+        maxSize: c.var.config.MAX_JSON_BODY_BYTES,
+        onError: (c) => errorResponse(c, 413, "payload_too_large", `Request bodies are limited to ${c.var.config.MAX_JSON_BODY_BYTES} bytes`),
+      })(c, next),
 );
 
 export function createApp() {

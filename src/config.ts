@@ -37,16 +37,29 @@ const schema = z
     MAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
     MAIL_FROM: z.string().min(3).default("DocuChat <login@docuchat.dev>"),
     RESEND_API_KEY: z.string().min(1).optional(),
-    DEV_RETURN_LOGIN_CODE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+    DEV_RETURN_LOGIN_CODE: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((v) => v === "true"),
     CORS_ORIGINS: z
       .string()
       .default("")
-      .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
     LOGIN_CODE_RESEND_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     RATE_LIMIT_AUTH_PER_EMAIL: rateSpec.default({ limit: 10, windowSeconds: 600 }),
     RATE_LIMIT_AUTH_PER_IP: rateSpec.default({ limit: 30, windowSeconds: 600 }),
     RATE_LIMIT_API_PER_USER: rateSpec.default({ limit: 120, windowSeconds: 60 }),
-    MAX_JSON_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    MAX_JSON_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
     OPENAI_BASE_URL: url.default("https://api.openai.com/v1"),
     OPENAI_API_KEY: z.string().min(1),
     EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
@@ -54,7 +67,12 @@ const schema = z
     CHAT_MODELS: z
       .string()
       .default("gpt-4o-mini,gpt-4o")
-      .transform((v) => v.split(",").map((m) => m.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(",")
+          .map((m) => m.trim())
+          .filter(Boolean),
+      )
       .refine((models) => models.length > 0, "must name at least one model"),
     CHAT_DEFAULT_MODEL: z.string().min(1).default("gpt-4o-mini"),
     CHAT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),

@@ -6,7 +6,6 @@ import { startOpenAIStandIn } from "../dev/openai/server.ts";
 import { startStack } from "../dev/stack.ts";
 import { createTenant } from "../scripts/lib/db.ts";
 
-
 /** Tenants the tests rely on. */
 export const TEST_TENANTS = [
   { id: "acme", name: "Acme", status: "active" },

@@ -174,7 +174,8 @@ export class ChatSocket {
 
   private reconnect() {
     const { attempts = 5, delayMs = 250 } = this.options.reconnect ?? {};
-    if (this.attempts >= attempts) return this.finish(new DocuChatError(0, "connection_lost", `Could not reconnect after ${attempts} attempts`, undefined, true));
+    if (this.attempts >= attempts)
+      return this.finish(new DocuChatError(0, "connection_lost", `Could not reconnect after ${attempts} attempts`, undefined, true));
     this.setState("reconnecting");
     const delay = Math.min(delayMs * 2 ** this.attempts++, 10_000);
     setTimeout(() => !this.closedByUs && this.connect(), delay);

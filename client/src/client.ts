@@ -86,7 +86,10 @@ export function createDocuChat(options: DocuChatOptions) {
     },
 
     /** Uploads a PDF (multipart "file"); onProgress sees the bytes sent (in Node only 0 and the total). */
-    async uploadFile(file: Blob, opts: { filename?: string; onProgress?: (p: UploadProgress) => void; signal?: AbortSignal } = {}): Promise<DocumentInfo> {
+    async uploadFile(
+      file: Blob,
+      opts: { filename?: string; onProgress?: (p: UploadProgress) => void; signal?: AbortSignal } = {},
+    ): Promise<DocumentInfo> {
       const filename = opts.filename ?? (file as File).name ?? "document.pdf";
       const headers: Record<string, string> = { "X-Tenant-ID": options.tenant };
       if (token) headers.Authorization = `Bearer ${token}`;

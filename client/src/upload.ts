@@ -13,7 +13,13 @@ interface UploadOptions {
   fetch?: typeof fetch;
 }
 
-export async function uploadWithProgress(url: string, file: Blob, filename: string, headers: Record<string, string>, opts: UploadOptions): Promise<unknown> {
+export async function uploadWithProgress(
+  url: string,
+  file: Blob,
+  filename: string,
+  headers: Record<string, string>,
+  opts: UploadOptions,
+): Promise<unknown> {
   const form = new FormData();
   form.append("file", file, filename);
   if (typeof XMLHttpRequest !== "undefined") return viaXhr(url, form, headers, file.size, opts);

@@ -15,7 +15,7 @@ export function parseDotenv(text: string): Record<string, string> {
 }
 
 export function toDotenv(vars: Record<string, string>): string {
-  return Object.entries(vars)
+  return `${Object.entries(vars)
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join("\n") + "\n";
+    .join("\n")}\n`;
 }

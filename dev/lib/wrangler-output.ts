@@ -1,7 +1,8 @@
 // What of `wrangler dev`'s output reaches the terminal of `npm run dev`: the Worker's own lines (one JSON line per
 // request, login codes, errors) and wrangler's errors; not the chatter that is harmless offline or repeats the banner.
-import type { Readable, Writable } from "node:stream";
+
 import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -76,7 +77,13 @@ export function holdOutput(streams: { from: Readable | null; to: Writable }[]) {
       if (held.some((h) => pattern.test(h.line))) return Promise.resolve();
       return new Promise((resolve) => {
         const timer = setTimeout(resolve, ms);
-        awaited = { pattern, resolve: () => (clearTimeout(timer), resolve()) };
+        awaited = {
+          pattern,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
       });
     },
     release() {

@@ -114,4 +114,3 @@ export async function applyFault(faults: NeonFaults, req: IncomingMessage, res: 
   rule.held--;
   return res.destroyed || res.writableEnded;
 }
-

@@ -27,8 +27,22 @@ const RAW_TEXT = { getTypeParser: () => (value: string) => value } as unknown as
 
 // Fields Neon copies from the Postgres ErrorResponse into its 400 body (NeonDbError reads these).
 const ERROR_FIELDS = [
-  "severity", "code", "detail", "hint", "position", "internalPosition", "internalQuery", "where",
-  "schema", "table", "column", "dataType", "constraint", "file", "line", "routine",
+  "severity",
+  "code",
+  "detail",
+  "hint",
+  "position",
+  "internalPosition",
+  "internalQuery",
+  "where",
+  "schema",
+  "table",
+  "column",
+  "dataType",
+  "constraint",
+  "file",
+  "line",
+  "routine",
 ] as const;
 
 interface SqlQuery {
@@ -89,7 +103,9 @@ function parseBody(raw: Buffer): SqlQuery | { queries: SqlQuery[] } {
     throw new BadRequest("request body is not valid JSON");
   }
   const isQuery = (q: unknown): q is SqlQuery =>
-    typeof q === "object" && q !== null && typeof (q as SqlQuery).query === "string" &&
+    typeof q === "object" &&
+    q !== null &&
+    typeof (q as SqlQuery).query === "string" &&
     ((q as SqlQuery).params === undefined || Array.isArray((q as SqlQuery).params));
   if (typeof body === "object" && body !== null && "queries" in body) {
     const { queries } = body as { queries: unknown };

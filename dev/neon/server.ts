@@ -24,13 +24,15 @@ export interface NeonStandIn {
   close(): Promise<void>;
 }
 
-export async function startNeonStandIn(opts: {
-  port?: number; // 0 / undefined = free port
-  host?: string; // default 127.0.0.1
-  dataDir?: string; // PGlite persistence folder; undefined = in-memory
-  databaseUrl?: string; // if set: front this real Postgres (must have pgvector) instead of PGlite
-  log?: (line: string) => void;
-} = {}): Promise<NeonStandIn> {
+export async function startNeonStandIn(
+  opts: {
+    port?: number; // 0 / undefined = free port
+    host?: string; // default 127.0.0.1
+    dataDir?: string; // PGlite persistence folder; undefined = in-memory
+    databaseUrl?: string; // if set: front this real Postgres (must have pgvector) instead of PGlite
+    log?: (line: string) => void;
+  } = {},
+): Promise<NeonStandIn> {
   const log = opts.log ?? (() => {});
   const host = opts.host ?? "127.0.0.1";
   const backend = await startBackend({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, log });

@@ -3,6 +3,7 @@
 // Deterministic: the same text and dimension always give the same vector.
 
 // Bidi controls, ZWJ, BOM, soft hyphen and tatweel carry no meaning for matching.
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: single invisible code points (ZWJ among them), never a joined sequence
 const INVISIBLE = /[\u00AD\u0640\u061C\u200B\u200D-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 // Arabic letter variants folded onto the Persian (or plain) letter.
 const LETTER_MAP: Record<string, string> = {
@@ -142,6 +143,8 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Little-endian float32 bytes, base64-encoded: the API's `encoding_format: "base64"`. */
 export function toBase64(vec: Float32Array): string {
   const buf = Buffer.alloc(vec.length * 4);
-  vec.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  vec.forEach((v, i) => {
+    buf.writeFloatLE(v, i * 4);
+  });
   return buf.toString("base64");
 }

@@ -7,7 +7,11 @@ export class ApiError extends Error {
   param: string | null;
   code: string | null;
   headers: Record<string, string>;
-  constructor(status: number, message: string, f: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    f: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.status = status;
     this.type = f.type ?? "invalid_request_error";
@@ -18,5 +22,4 @@ export class ApiError extends Error {
 }
 
 /** A 400 invalid_request_error. */
-export const invalid = (message: string, param: string | null = null, code: string | null = null) =>
-  new ApiError(400, message, { param, code });
+export const invalid = (message: string, param: string | null = null, code: string | null = null) => new ApiError(400, message, { param, code });

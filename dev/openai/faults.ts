@@ -30,8 +30,7 @@ export class FaultRegistry {
     if (!spec || typeof spec !== "object" || Array.isArray(spec)) return "body must be a JSON object";
     const s = spec as Record<string, unknown>;
     if (typeof s.match !== "string" || s.match === "") return "'match' must be a non-empty string";
-    if (s.endpoint !== undefined && s.endpoint !== "embeddings" && s.endpoint !== "chat")
-      return "'endpoint' must be \"embeddings\" or \"chat\"";
+    if (s.endpoint !== undefined && s.endpoint !== "embeddings" && s.endpoint !== "chat") return '\'endpoint\' must be "embeddings" or "chat"';
     if (s.status !== undefined && !(isCount(s.status) && s.status >= 400 && s.status <= 599))
       return "'status' must be an HTTP error status (400-599)";
     for (const k of ["delay_ms", "cut_after_chunks", "retry_after_ms"] as const)

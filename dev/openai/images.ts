@@ -19,7 +19,8 @@ export interface ImageInput {
 /** The real API's per-image limit. */
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
-const FORMATS_MESSAGE = "You uploaded an unsupported image. Please make sure your image has of one the following formats: ['png', 'jpeg', 'gif', 'webp'].";
+const FORMATS_MESSAGE =
+  "You uploaded an unsupported image. Please make sure your image has of one the following formats: ['png', 'jpeg', 'gif', 'webp'].";
 const badFormat = (why: string) => invalid(`${FORMATS_MESSAGE} (${why})`, null, "invalid_image_format");
 
 /** Chat models that take text only: the API refuses image parts for them. */
@@ -55,14 +56,26 @@ function imageInput(imageUrl: unknown, param: string): ImageInput {
   if (imageUrl === undefined || imageUrl === null)
     throw invalid(`Missing required parameter: '${param}.image_url'.`, `${param}.image_url`, "missing_required_parameter");
   if (typeof imageUrl !== "object" || Array.isArray(imageUrl))
-    throw invalid(`Invalid type for '${param}.image_url': expected an object, but got ${typeName(imageUrl)} instead.`, `${param}.image_url`, "invalid_type");
+    throw invalid(
+      `Invalid type for '${param}.image_url': expected an object, but got ${typeName(imageUrl)} instead.`,
+      `${param}.image_url`,
+      "invalid_type",
+    );
   const { url, detail = "auto" } = imageUrl as { url?: unknown; detail?: unknown };
   if (url === undefined || url === null)
     throw invalid(`Missing required parameter: '${param}.image_url.url'.`, `${param}.image_url.url`, "missing_required_parameter");
   if (typeof url !== "string")
-    throw invalid(`Invalid type for '${param}.image_url.url': expected a string, but got ${typeName(url)} instead.`, `${param}.image_url.url`, "invalid_type");
+    throw invalid(
+      `Invalid type for '${param}.image_url.url': expected a string, but got ${typeName(url)} instead.`,
+      `${param}.image_url.url`,
+      "invalid_type",
+    );
   if (detail !== "low" && detail !== "high" && detail !== "auto")
-    throw invalid(`Invalid value: '${String(detail)}'. Supported values are: 'auto', 'low', and 'high'.`, `${param}.image_url.detail`, "invalid_value");
+    throw invalid(
+      `Invalid value: '${String(detail)}'. Supported values are: 'auto', 'low', and 'high'.`,
+      `${param}.image_url.detail`,
+      "invalid_value",
+    );
 
   if (/^https?:\/\//i.test(url))
     throw invalid(
@@ -72,7 +85,11 @@ function imageInput(imageUrl: unknown, param: string): ImageInput {
     );
   const m = /^data:([^,]*?),/is.exec(url);
   if (!m)
-    throw invalid(`Invalid '${param}.image_url.url': expected a URL or a base64 data URL (data:image/png;base64,...).`, `${param}.image_url.url`, "invalid_image_url");
+    throw invalid(
+      `Invalid '${param}.image_url.url': expected a URL or a base64 data URL (data:image/png;base64,...).`,
+      `${param}.image_url.url`,
+      "invalid_image_url",
+    );
   const [mediaType = "", ...params] = m[1]!.split(";");
   if (!params.some((p) => p.trim().toLowerCase() === "base64"))
     throw invalid(`Invalid base64 image_url. (${param}: the data URL is not base64-encoded: it lacks ';base64')`, null, "invalid_base64");
@@ -195,6 +212,7 @@ export function imagePatches(width: number, height: number): number {
   const raw = Math.ceil(width / P) * Math.ceil(height / P);
   if (raw <= CAP) return raw;
   const shrink = Math.sqrt((P * P * CAP) / (width * height));
-  const adjusted = shrink * Math.min(Math.floor((width * shrink) / P) / ((width * shrink) / P), Math.floor((height * shrink) / P) / ((height * shrink) / P));
+  const adjusted =
+    shrink * Math.min(Math.floor((width * shrink) / P) / ((width * shrink) / P), Math.floor((height * shrink) / P) / ((height * shrink) / P));
   return Math.min(CAP, Math.ceil(Math.floor(width * adjusted) / P) * Math.ceil(Math.floor(height * adjusted) / P));
 }

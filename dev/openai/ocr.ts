@@ -13,7 +13,7 @@
 //   503  server_error, code ocr_unavailable: tesseract or its traineddata is missing. Permanent until
 //        installed; sent with `x-should-retry: false`, so the openai SDK does not retry it.
 //   500  server_error, code ocr_timeout (a run took over timeoutMs; not retried either) or ocr_failed.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { ApiError } from "./errors.ts";
 
 export interface OcrOptions {
@@ -47,7 +47,8 @@ export function ocrOptions(overrides: Partial<OcrOptions> = {}, env: NodeJS.Proc
     timeoutMs: overrides.timeoutMs ?? int("OPENAI_STANDIN_OCR_TIMEOUT_MS", 60_000),
     psm: overrides.psm ?? 3,
   };
-  if (!/^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$/.test(opts.langs)) throw new Error(`OCR languages must look like "fas+eng", got ${JSON.stringify(opts.langs)}`);
+  if (!/^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$/.test(opts.langs))
+    throw new Error(`OCR languages must look like "fas+eng", got ${JSON.stringify(opts.langs)}`);
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new Error("OCR concurrency must be a positive integer");
   return opts;
 }
@@ -161,12 +162,18 @@ export class OcrEngine {
     if (r.code === 0) return cleanOcrText(r.stdout.toString("utf8"));
     if (/Failed loading language|Error opening data file|couldn't load any languages/i.test(r.stderr)) {
       this.#available = null;
-      throw ocrUnavailable(`tesseract could not load the traineddata for '${this.options.langs}': ${tail(r.stderr)} (${INSTALL_HINT}, or set OPENAI_STANDIN_OCR_LANGS)`);
+      throw ocrUnavailable(
+        `tesseract could not load the traineddata for '${this.options.langs}': ${tail(r.stderr)} (${INSTALL_HINT}, or set OPENAI_STANDIN_OCR_LANGS)`,
+      );
     }
     if (/pixRead|cannot be read|findFileFormat|libpng error|Corrupt JPEG|Premature end of JPEG/i.test(r.stderr))
-      throw new ApiError(400, `You uploaded an unsupported image. Please make sure your image is valid. (${where}: tesseract could not decode it: ${tail(r.stderr)})`, {
-        code: "invalid_image_format",
-      });
+      throw new ApiError(
+        400,
+        `You uploaded an unsupported image. Please make sure your image is valid. (${where}: tesseract could not decode it: ${tail(r.stderr)})`,
+        {
+          code: "invalid_image_format",
+        },
+      );
     throw new ApiError(500, `OCR failed: tesseract exited with ${r.signal ?? `code ${r.code}`} on ${where}: ${tail(r.stderr)}`, {
       type: "server_error",
       code: "ocr_failed",
@@ -187,7 +194,9 @@ export class OcrEngine {
     }
     const langs = parseLangs(`${r.stdout.toString("utf8")}\n${r.stderr}`);
     if (langs.length === 0)
-      throw ocrUnavailable(`'${this.options.tesseract} --list-langs' listed no languages (exit ${r.signal ?? r.code}): ${tail(r.stderr)} (${INSTALL_HINT})`);
+      throw ocrUnavailable(
+        `'${this.options.tesseract} --list-langs' listed no languages (exit ${r.signal ?? r.code}): ${tail(r.stderr)} (${INSTALL_HINT})`,
+      );
     const missing = this.options.langs.split("+").filter((l) => !langs.includes(l));
     if (missing.length > 0) {
       const pkgs = missing.map((l) => `tesseract-ocr-${l.toLowerCase().replace(/_/g, "-")}`).join(" ");

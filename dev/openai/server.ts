@@ -6,9 +6,9 @@ import { BodyTooLargeError, closeServer, listen, readBody, sendJson, serveFaultR
 import { answer, contentText, type PlainMessage } from "./chat.ts";
 import { embed, toBase64 } from "./embeddings.ts";
 import { ApiError, invalid } from "./errors.ts";
-import { FaultRegistry, type FaultEndpoint, type FaultRule } from "./faults.ts";
-import { imageInputs, imageTokens, type ImageInput } from "./images.ts";
-import { OcrAbortedError, OcrEngine, ocrOptions, type OcrOptions } from "./ocr.ts";
+import { type FaultEndpoint, FaultRegistry, type FaultRule } from "./faults.ts";
+import { type ImageInput, imageInputs, imageTokens } from "./images.ts";
+import { OcrAbortedError, OcrEngine, type OcrOptions, ocrOptions } from "./ocr.ts";
 import { chatPromptTokens, countTokens, decode, encode, encodingForModel } from "./tokens.ts";
 
 export interface OpenAIStandIn {
@@ -75,7 +75,13 @@ function faultError(rule: FaultRule): ApiError {
     });
   }
   if (status >= 500)
-    return new ApiError(status, status === 503 ? "The engine is currently overloaded, please try again later." : "The server had an error while processing your request. Sorry about that!", { type: "server_error" });
+    return new ApiError(
+      status,
+      status === 503
+        ? "The engine is currently overloaded, please try again later."
+        : "The server had an error while processing your request. Sorry about that!",
+      { type: "server_error" },
+    );
   return new ApiError(status, `Injected fault: HTTP ${status}.`);
 }
 
@@ -112,8 +118,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     const model = body.model;
     if (typeof model !== "string" || !model) throw invalid("you must provide a model parameter", "model");
     const native = EMBEDDING_MODELS[model];
-    if (!native)
-      throw new ApiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, { code: "model_not_found" });
+    if (!native) throw new ApiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, { code: "model_not_found" });
 
     const texts = embeddingInputs(body.input); // [text, tokenCount][]
     const total = texts.reduce((n, [, t]) => n + t, 0);
@@ -154,7 +159,10 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     const includeUsage = !!(so && typeof so === "object" && (so as { include_usage?: unknown }).include_usage === true);
     const limit = body.max_completion_tokens ?? body.max_tokens ?? null;
     if (limit !== null && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1))
-      throw invalid("Invalid 'max_completion_tokens': must be a positive integer.", body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
+      throw invalid(
+        "Invalid 'max_completion_tokens': must be a positive integer.",
+        body.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
+      );
 
     const images = imageInputs(body.messages as unknown[], model);
     if (!stream && cut !== undefined) return void res.destroy(); // a non-stream "cut": drop the connection unanswered
@@ -207,9 +215,9 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
     });
     const events: object[] = [chunk([{ index: 0, delta: { role: "assistant", content: "", refusal: null }, logprobs: null, finish_reason: null }])];
     const pieces = text.match(/\s*\S+\s*/g) ?? [];
-    pieces.forEach((p, i) =>
-      events.push(chunk([{ index: 0, delta: { content: p }, logprobs: null, finish_reason: i === pieces.length - 1 ? finish : null }])),
-    );
+    pieces.forEach((p, i) => {
+      events.push(chunk([{ index: 0, delta: { content: p }, logprobs: null, finish_reason: i === pieces.length - 1 ? finish : null }]));
+    });
     if (pieces.length === 0) events.push(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }]));
     if (includeUsage) events.push(chunk([], usage));
 
@@ -281,12 +289,10 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
         return sendJson(res, 200, { object: "list", data: LISTED_MODELS.map(modelObject) }, { "x-request-id": requestId });
       if (method === "GET" && path.startsWith("/v1/models/")) {
         const id = decodeURIComponent(path.slice("/v1/models/".length));
-        if (!LISTED_MODELS.includes(id))
-          throw new ApiError(404, `The model '${id}' does not exist`, { param: "model", code: "model_not_found" });
+        if (!LISTED_MODELS.includes(id)) throw new ApiError(404, `The model '${id}' does not exist`, { param: "model", code: "model_not_found" });
         return sendJson(res, 200, modelObject(id), { "x-request-id": requestId });
       }
-      if (method !== "POST" || (endpoint !== "embeddings" && endpoint !== "chat"))
-        throw new ApiError(404, `Invalid URL (${method} ${path})`);
+      if (method !== "POST" || (endpoint !== "embeddings" && endpoint !== "chat")) throw new ApiError(404, `Invalid URL (${method} ${path})`);
 
       const raw = (await readBody(req)).toString("utf8");
       const fault = faults.take(endpoint, raw);
@@ -312,13 +318,20 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
       return await chat(body as Record<string, unknown>, res, requestId, fault?.cut_after_chunks);
     } catch (err) {
       if (res.headersSent) return void res.destroy(); // mid-stream: nothing sane left to send
+      // biome-ignore lint/suspicious/noCatchAssign: the caught error is turned into the API error it is answered as
       if (err instanceof BodyTooLargeError) err = new ApiError(413, err.message);
       if (!(err instanceof ApiError)) {
         opts.log?.(`[openai] internal error on ${requestId}: ${(err as Error)?.stack ?? String(err)}`);
+        // biome-ignore lint/suspicious/noCatchAssign: as above
         err = new ApiError(500, "The server had an error while processing your request. Sorry about that!", { type: "server_error" });
       }
       const e = err as ApiError;
-      sendJson(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code } }, { "x-request-id": requestId, ...e.headers });
+      sendJson(
+        res,
+        e.status,
+        { error: { message: e.message, type: e.type, param: e.param, code: e.code } },
+        { "x-request-id": requestId, ...e.headers },
+      );
     }
   };
 
@@ -368,7 +381,8 @@ function checkAuth(header: string | undefined, apiKey: string): void {
 
 /** Validates an embeddings `input` into [text, token count] pairs (token arrays are decoded with cl100k_base). */
 function embeddingInputs(input: unknown): [string, number][] {
-  const bad = (why: string) => invalid(`'$.input' is invalid: ${why}. Please check the API reference: https://platform.openai.com/docs/api-reference.`, "input");
+  const bad = (why: string) =>
+    invalid(`'$.input' is invalid: ${why}. Please check the API reference: https://platform.openai.com/docs/api-reference.`, "input");
   const isTokens = (v: unknown): v is number[] =>
     Array.isArray(v) && v.length > 0 && v.every((t) => typeof t === "number" && Number.isInteger(t) && t >= 0);
   let items: [string, number][];
@@ -411,7 +425,8 @@ function chatMessages(messages: unknown): PlainMessage[] {
     if (typeof role !== "string" || !CHAT_ROLES.has(role))
       throw invalid(`Invalid value for 'messages[${i}].role': '${String(role)}'.`, `messages[${i}].role`, "invalid_value");
     const okContent = typeof content === "string" || Array.isArray(content) || (content == null && role === "assistant");
-    if (!okContent) throw invalid(`Invalid type for 'messages[${i}].content': expected a string or an array.`, `messages[${i}].content`, "invalid_type");
+    if (!okContent)
+      throw invalid(`Invalid type for 'messages[${i}].content': expected a string or an array.`, `messages[${i}].content`, "invalid_type");
     return { role, text: contentText(content), ...(typeof name === "string" ? { name } : {}) };
   });
 }

@@ -1,8 +1,9 @@
 // Backends for the Upstash stand-in: a real Redis reached with ioredis (spawned redis-server or an
 // external REDIS_URL), or ioredis-mock as an embedded in-memory engine that also runs Lua.
 // Every backend speaks raw Redis: commands as string arrays in, raw replies (Buffers for strings) out.
-import { spawn } from "node:child_process";
+
 import type { ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -90,7 +91,6 @@ export function findRedisServer(): string | undefined {
   }
   return undefined;
 }
-
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -202,7 +202,8 @@ export async function memoryBackend(): Promise<Backend> {
     if (name === "script") {
       // ioredis-mock has no SCRIPT; the script layer above keeps its own cache, so these suffice.
       const [sub = "", script] = args;
-      if (sub.toUpperCase() === "LOAD" && script !== undefined && args.length === 2) return Buffer.from(createHash("sha1").update(script).digest("hex"));
+      if (sub.toUpperCase() === "LOAD" && script !== undefined && args.length === 2)
+        return Buffer.from(createHash("sha1").update(script).digest("hex"));
       if (sub.toUpperCase() === "EXISTS") return args.slice(1).map(() => 0);
       if (sub.toUpperCase() === "FLUSH") return Buffer.from("OK");
       throw new Error(`ERR unknown subcommand or wrong number of arguments for '${sub}'`);

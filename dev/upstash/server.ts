@@ -6,13 +6,14 @@
 //   GET|POST /set/k/v                        → path-style command (a POST body is the last argument)
 // With `Upstash-Encoding: base64` every string in a result is base64 (recursively), as the client
 // asks for by default; integers and nulls stay as they are, and "OK" is sent as is.
-import { createServer } from "node:http";
+
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { BodyTooLargeError, closeServer, listen, readBody, sendJson } from "../lib/http.ts";
-import { externalRedisBackend, findRedisServer, memoryBackend, spawnRedisServerBackend } from "./backend.ts";
 import type { Backend, Command, Reply } from "./backend.ts";
-import { withScripts } from "./scripts.ts";
+import { externalRedisBackend, findRedisServer, memoryBackend, spawnRedisServerBackend } from "./backend.ts";
 import type { Runner } from "./scripts.ts";
+import { withScripts } from "./scripts.ts";
 
 export interface UpstashStandIn {
   url: string; // http://127.0.0.1:PORT
@@ -35,8 +36,26 @@ export interface UpstashStandInOptions {
 
 // Commands that would change the state of the shared backend connection for every client.
 const REFUSED = new Set([
-  "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "SWAPDB", "QUIT", "RESET", "HELLO", "AUTH", "CLIENT",
-  "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "SHUTDOWN",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "WATCH",
+  "UNWATCH",
+  "SELECT",
+  "SWAPDB",
+  "QUIT",
+  "RESET",
+  "HELLO",
+  "AUTH",
+  "CLIENT",
+  "MONITOR",
+  "SUBSCRIBE",
+  "PSUBSCRIBE",
+  "SSUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PUNSUBSCRIBE",
+  "SUNSUBSCRIBE",
+  "SHUTDOWN",
 ]);
 
 class HttpError extends Error {
@@ -121,7 +140,11 @@ async function handle(runner: Runner, token: string, req: IncomingMessage, res: 
       if (refused) throw new HttpError(400, refusedError(refused[0]));
       replies = await runner.multi(cmds); // an EXECABORT rejects the whole transaction → 400 below
     }
-    return sendJson(res, 200, replies.map((r) => (r instanceof Error ? { error: r.message } : { result: encode(r, base64) })));
+    return sendJson(
+      res,
+      200,
+      replies.map((r) => (r instanceof Error ? { error: r.message } : { result: encode(r, base64) })),
+    );
   }
 
   let cmd: Command;

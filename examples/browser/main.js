@@ -44,7 +44,11 @@ $("ask").addEventListener("submit", async (e) => {
     for await (const frame of chat.ask($("question").value)) {
       if (frame.type === "delta") $("answer").append(frame.content);
       else if (frame.type === "citations")
-        $("citations").replaceChildren(...frame.citations.map((c) => Object.assign(document.createElement("li"), { textContent: `${c.filename} p. ${c.page_start}–${c.page_end}` })));
+        $("citations").replaceChildren(
+          ...frame.citations.map((c) =>
+            Object.assign(document.createElement("li"), { textContent: `${c.filename} p. ${c.page_start}–${c.page_end}` }),
+          ),
+        );
       else status(`Answer ${frame.status} (${frame.usage.total_tokens} tokens)`);
     }
   } catch (err) {

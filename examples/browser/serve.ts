@@ -6,14 +6,20 @@ import { extname, join, normalize } from "node:path";
 
 const ROOT = join(import.meta.dirname, "../..");
 const SERVED = ["examples/browser/", "client/dist/", "client/node_modules/openapi-fetch/dist/"];
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".map": "application/json" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".map": "application/json",
+};
 
 export function serveExamples(port: number): Promise<Server> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^\/+/, "");
     if (path === "") return res.writeHead(302, { Location: "/examples/browser/" }).end();
     const file = join(ROOT, path.endsWith("/") ? `${path}index.html` : path);
-    if (!SERVED.some((dir) => path.startsWith(dir)) || !statSync(file, { throwIfNoEntry: false })?.isFile()) return res.writeHead(404).end("not found");
+    if (!SERVED.some((dir) => path.startsWith(dir)) || !statSync(file, { throwIfNoEntry: false })?.isFile())
+      return res.writeHead(404).end("not found");
     res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });

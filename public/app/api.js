@@ -18,7 +18,8 @@ export function describeError(err) {
   let text = err.message || `Request failed (${err.status})`;
   if (!/[.!?]$/.test(text)) text += ".";
   // Some messages already say how long to wait ("ask again in 60 s").
-  if (err.status === 429 && err.retryAfter != null && !text.includes(`${err.retryAfter} s`)) text += ` Try again in ${formatSeconds(err.retryAfter)}.`;
+  if (err.status === 429 && err.retryAfter != null && !text.includes(`${err.retryAfter} s`))
+    text += ` Try again in ${formatSeconds(err.retryAfter)}.`;
   if (err.status >= 500 && err.requestId) text += ` (request id ${err.requestId})`;
   return text;
 }

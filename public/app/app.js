@@ -145,7 +145,7 @@ function showLogin(message) {
   $("request-form").hidden = false;
   $("verify-form").hidden = true;
   loginError(message ?? "");
-  (/** @type {HTMLInputElement} */ ($("tenant")).value ? $("email") : $("tenant")).focus();
+  /** @type {HTMLInputElement} */ ($("tenant").value ? $("email") : $("tenant")).focus();
 }
 
 function loginError(message) {
@@ -227,7 +227,10 @@ function showApp() {
   void loadDocs();
   void loadSessions();
   void refreshUsage();
-  api.get("/v1/me").then((me) => ($("user-email").textContent = me.email), () => {});
+  api.get("/v1/me").then(
+    (me) => ($("user-email").textContent = me.email),
+    () => {},
+  );
   $("question").focus();
 }
 
@@ -265,7 +268,8 @@ function refreshUsage() {
       meter.value = limit > 0 ? Math.min(day.total_tokens, limit) : 0;
       meter.high = meter.max * 0.9;
       meter.low = meter.max * 0.7;
-      $("usage-text").textContent = limit > 0 ? `${compactFmt.format(day.total_tokens)} / ${compactFmt.format(limit)}` : `${compactFmt.format(day.total_tokens)} (no limit)`;
+      $("usage-text").textContent =
+        limit > 0 ? `${compactFmt.format(day.total_tokens)} / ${compactFmt.format(limit)}` : `${compactFmt.format(day.total_tokens)} (no limit)`;
       $("usage").title =
         `Last 24 h: ${numberFmt.format(day.total_tokens)} tokens in ${numberFmt.format(day.requests)} requests ` +
         `(prompt ${numberFmt.format(day.prompt_tokens)}, completion ${numberFmt.format(day.completion_tokens)}, ` +
@@ -300,7 +304,11 @@ function resetDocs() {
   docs.pollers.clear();
   for (const u of docs.uploads) u.abort();
   docs.uploads.clear();
-  for (const p of docs.blobUrls.values()) p.then((url) => URL.revokeObjectURL(url), () => {});
+  for (const p of docs.blobUrls.values())
+    p.then(
+      (url) => URL.revokeObjectURL(url),
+      () => {},
+    );
   docs.blobUrls.clear();
   docs.pageTexts.clear();
   docs.byId.clear();
@@ -370,7 +378,10 @@ function removeDoc(id) {
   docs.rows.get(id)?.remove();
   docs.rows.delete(id);
   docs.byId.delete(id);
-  docs.blobUrls.get(id)?.then((url) => URL.revokeObjectURL(url), () => {});
+  docs.blobUrls.get(id)?.then(
+    (url) => URL.revokeObjectURL(url),
+    () => {},
+  );
   docs.blobUrls.delete(id);
   for (const key of [...docs.pageTexts.keys()]) if (key.startsWith(`${id}:`)) docs.pageTexts.delete(key);
   if (docs.selected.delete(id)) updateScope();
@@ -388,13 +399,7 @@ function buildDocRow(doc) {
   const row = h(
     "li",
     { class: "doc", "data-id": doc.id },
-    h(
-      "div",
-      { class: "doc-top" },
-      pick,
-      h("span", { class: "doc-name", id: nameId, dir: "auto" }),
-      h("span", { class: "badge" }),
-    ),
+    h("div", { class: "doc-top" }, pick, h("span", { class: "doc-name", id: nameId, dir: "auto" }), h("span", { class: "badge" })),
     h("div", { class: "doc-meta" }),
     h("details", { class: "doc-warnings", hidden: true }, h("summary", {}), h("ul", {})),
     h(
@@ -408,7 +413,11 @@ function buildDocRow(doc) {
       "div",
       { class: "doc-actions" },
       h("button", { type: "button", class: "btn btn-ghost btn-small", "data-action": "download", onclick: () => downloadDoc(doc.id) }, "Download"),
-      h("button", { type: "button", class: "btn btn-ghost btn-small btn-danger-text", "data-action": "delete", onclick: () => deleteDoc(doc.id) }, "Delete"),
+      h(
+        "button",
+        { type: "button", class: "btn btn-ghost btn-small btn-danger-text", "data-action": "delete", onclick: () => deleteDoc(doc.id) },
+        "Delete",
+      ),
     ),
   );
   return row;
@@ -511,7 +520,13 @@ function startUpload(file) {
   const bar = /** @type {HTMLProgressElement} */ (h("progress", { max: "1", value: "0", "aria-label": `Upload progress of ${file.name}` }));
   const text = h("span", { class: "upload-text" }, `Uploading… 0 % of ${formatBytes(file.size)}`);
   const action = h("button", { type: "button", class: "btn btn-ghost btn-small" }, "Cancel");
-  const item = h("li", { class: "upload" }, h("div", { class: "doc-top" }, h("span", { class: "doc-name", dir: "auto", title: file.name }, file.name)), bar, h("div", { class: "upload-foot" }, text, action));
+  const item = h(
+    "li",
+    { class: "upload" },
+    h("div", { class: "doc-top" }, h("span", { class: "doc-name", dir: "auto", title: file.name }, file.name)),
+    bar,
+    h("div", { class: "upload-foot" }, text, action),
+  );
   $("uploads").append(item);
   updateDocsChrome();
 
@@ -530,25 +545,27 @@ function startUpload(file) {
   docs.uploads.add(job);
   action.addEventListener("click", () => job.abort(), { once: true });
 
-  job.done.then(
-    ({ status, doc }) => {
-      item.remove();
-      upsertDoc(doc, { position: "start" });
-      if (status === 200) toast(`${file.name} was uploaded before; showing that document.`, { kind: "info" });
-    },
-    (err) => {
-      if (err instanceof ApiError && err.code === "aborted") return item.remove();
-      item.classList.add("upload-failed");
-      bar.remove();
-      text.textContent = `Upload failed: ${describeError(err)}`;
-      text.setAttribute("role", "alert");
-      action.textContent = "Dismiss";
-      action.addEventListener("click", () => (item.remove(), updateDocsChrome()), { once: true });
-    },
-  ).finally(() => {
-    docs.uploads.delete(job);
-    updateDocsChrome();
-  });
+  job.done
+    .then(
+      ({ status, doc }) => {
+        item.remove();
+        upsertDoc(doc, { position: "start" });
+        if (status === 200) toast(`${file.name} was uploaded before; showing that document.`, { kind: "info" });
+      },
+      (err) => {
+        if (err instanceof ApiError && err.code === "aborted") return item.remove();
+        item.classList.add("upload-failed");
+        bar.remove();
+        text.textContent = `Upload failed: ${describeError(err)}`;
+        text.setAttribute("role", "alert");
+        action.textContent = "Dismiss";
+        action.addEventListener("click", () => (item.remove(), updateDocsChrome()), { once: true });
+      },
+    )
+    .finally(() => {
+      docs.uploads.delete(job);
+      updateDocsChrome();
+    });
 }
 
 /** The PDF as a blob: URL (fetched once per document with the bearer token). */
@@ -698,7 +715,9 @@ function onSocketClose(conn, event) {
   chat.conn = null;
   // 4001: the token expired; 4003: the account or organisation was disabled (src/chat/protocol.ts CloseCode).
   if (event.code === 4001 || event.code === 4003) {
-    signOut(event.code === 4001 ? "Your session has expired. Please sign in again." : "Your account can no longer use this chat. Please sign in again.");
+    signOut(
+      event.code === 4001 ? "Your session has expired. Please sign in again." : "Your account can no longer use this chat. Please sign in again.",
+    );
     return;
   }
   if (event.code === 4004) {
@@ -730,7 +749,8 @@ function onFrame(conn, f) {
       m.citations = new Map(f.citations.map((c) => [c.n, c]));
       renderCitations(m);
       if (m.text) renderAnswer(m);
-      else m.body.replaceChildren(h("span", { class: "thinking" }, f.citations.length ? "Writing the answer…" : "No matching pages found; answering…"));
+      else
+        m.body.replaceChildren(h("span", { class: "thinking" }, f.citations.length ? "Writing the answer…" : "No matching pages found; answering…"));
       break;
     }
     case "delta": {
@@ -774,7 +794,11 @@ function scrollToEnd(force = false) {
 
 function addUserMessage(text) {
   hideEmptyChat();
-  const el = h("article", { class: "msg msg-user", dir: "auto", lang: langOf(text), "aria-label": "You asked" }, h("div", { class: "msg-body" }, text));
+  const el = h(
+    "article",
+    { class: "msg msg-user", dir: "auto", lang: langOf(text), "aria-label": "You asked" },
+    h("div", { class: "msg-body" }, text),
+  );
   $("messages").append(el);
   scrollToEnd(true);
   return el;
@@ -833,7 +857,14 @@ const citationLabel = (c) => `${c.filename} p. ${pageRange(c)}`;
 function citeRef(m, c) {
   return h(
     "button",
-    { type: "button", class: "cite-ref", "data-n": c.n, title: citationLabel(c), "aria-label": `Source ${c.n}: ${c.filename}, page ${pageRange(c)}`, onclick: () => showCitation(m, c) },
+    {
+      type: "button",
+      class: "cite-ref",
+      "data-n": c.n,
+      title: citationLabel(c),
+      "aria-label": `Source ${c.n}: ${c.filename}, page ${pageRange(c)}`,
+      onclick: () => showCitation(m, c),
+    },
     `[${c.n}]`,
   );
 }
@@ -847,7 +878,15 @@ function renderCitations(m) {
         {},
         h(
           "button",
-          { type: "button", class: "chip", dir: "ltr", "data-n": c.n, "aria-expanded": "false", title: `Show the text of ${c.filename} p. ${pageRange(c)}`, onclick: () => showCitation(m, c) },
+          {
+            type: "button",
+            class: "chip",
+            dir: "ltr",
+            "data-n": c.n,
+            "aria-expanded": "false",
+            title: `Show the text of ${c.filename} p. ${pageRange(c)}`,
+            onclick: () => showCitation(m, c),
+          },
           h("span", { class: "chip-n" }, `[${c.n}]`),
           " ",
           h("bdi", { class: "chip-file" }, c.filename),
@@ -902,7 +941,11 @@ async function showCitation(m, c) {
     h(
       "div",
       { class: "row end" },
-      h("button", { type: "button", class: "btn btn-ghost btn-small cite-open", onclick: () => openPdf(c.file_id, c.page_start, citationLabel(c)) }, `Open the PDF at page ${c.page_start}`),
+      h(
+        "button",
+        { type: "button", class: "btn btn-ghost btn-small cite-open", onclick: () => openPdf(c.file_id, c.page_start, citationLabel(c)) },
+        `Open the PDF at page ${c.page_start}`,
+      ),
     ),
   );
   const from = c.page_start;
@@ -917,8 +960,15 @@ async function showCitation(m, c) {
         h(
           "article",
           { class: "cite-page" },
-          h("div", { class: "cite-page-head" }, `Page ${n}`, pg && h("span", { class: `badge cite-source${pg.source === "ocr" ? " badge-warn" : ""}` }, SOURCE_LABELS[pg.source] ?? pg.source)),
-          pg ? h("div", { class: "cite-page-text", dir: "auto", lang: langOf(pg.text) }, pg.text) : h("p", { class: "muted" }, "No text was read from this page."),
+          h(
+            "div",
+            { class: "cite-page-head" },
+            `Page ${n}`,
+            pg && h("span", { class: `badge cite-source${pg.source === "ocr" ? " badge-warn" : ""}` }, SOURCE_LABELS[pg.source] ?? pg.source),
+          ),
+          pg
+            ? h("div", { class: "cite-page-text", dir: "auto", lang: langOf(pg.text) }, pg.text)
+            : h("p", { class: "muted" }, "No text was read from this page."),
           ...res.warnings.filter((w) => w.page === n).map((w) => h("p", { class: "cite-warning" }, w.message)),
         ),
       );
@@ -927,7 +977,9 @@ async function showCitation(m, c) {
   } catch (err) {
     if (box.dataset.request !== request) return;
     const gone = err instanceof ApiError && err.status === 404;
-    pages.replaceChildren(h("p", { class: "cite-warning", role: "alert" }, gone ? "That document has been deleted." : `Could not load the page: ${describeError(err)}`));
+    pages.replaceChildren(
+      h("p", { class: "cite-warning", role: "alert" }, gone ? "That document has been deleted." : `Could not load the page: ${describeError(err)}`),
+    );
   }
 }
 
@@ -953,9 +1005,27 @@ function failAnswer(m, f) {
   else m.body.remove();
   const retry =
     f.retryable && m.question
-      ? h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: (e) => ((e.currentTarget.disabled = true), ask(m.question)) }, "Retry")
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-small btn-ghost",
+            onclick: (e) => {
+              e.currentTarget.disabled = true;
+              ask(m.question);
+            },
+          },
+          "Retry",
+        )
       : null;
-  m.el.append(h("div", { class: "msg-error", role: "alert", dir: "ltr" }, h("span", {}, h("strong", {}, "Error: "), `${f.message} `, h("code", {}, f.code)), retry));
+  m.el.append(
+    h(
+      "div",
+      { class: "msg-error", role: "alert", dir: "ltr" },
+      h("span", {}, h("strong", {}, "Error: "), `${f.message} `, h("code", {}, f.code)),
+      retry,
+    ),
+  );
   if (chat.current === m) {
     chat.current = null;
     setStreaming(false);
@@ -1031,7 +1101,17 @@ function renderSessions() {
           h("span", { class: "session-title", dir: "auto" }, title),
           h("small", { class: "muted" }, relativeTime(s.updated_at)),
         ),
-        h("button", { type: "button", class: "session-delete", "aria-label": `Delete chat “${title}”`, title: "Delete chat", onclick: () => deleteSession(s.id, title) }, "×"),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "session-delete",
+            "aria-label": `Delete chat “${title}”`,
+            title: "Delete chat",
+            onclick: () => deleteSession(s.id, title),
+          },
+          "×",
+        ),
       );
     }),
   );

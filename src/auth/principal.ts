@@ -26,7 +26,10 @@ export async function userExists(db: Db, tenantId: string, userId: string): Prom
   const key = `${tenantId}/${userId}`;
   const hit = userCache.get(key);
   if (hit && hit.expires > Date.now()) return hit.exists;
-  const [row] = await db.select({ id: users.id }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId)));
+  const [row] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, userId)));
   userCache.set(key, { exists: Boolean(row), expires: Date.now() + PRINCIPAL_CACHE_MS });
   return Boolean(row);
 }

@@ -1,5 +1,5 @@
 // Access tokens: HS256 JWTs (jose) carrying user, tenant and email; algorithm, issuer and audience pinned.
-import { SignJWT, jwtVerify } from "jose";
+import { jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { Config } from "../config.ts";
 import type { AuthUser } from "../env.ts";

@@ -5,8 +5,8 @@ import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
 import type { Owner } from "../documents/repository.ts";
-import { CodedError } from "../lib/coded-error.ts";
 import { countTokens } from "../ingest/chunker.ts";
+import { CodedError } from "../lib/coded-error.ts";
 import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { normalizeQuery } from "../text/normalize.ts";
@@ -33,9 +33,9 @@ const budgetEstimate = (config: Config, question: string) =>
 
 /** How an upstream failure looks to the client. */
 function classifyUpstream(err: unknown, timedOut: boolean): ChatError {
-  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError)
-    return new ChatError("upstream_timeout", "The model did not answer in time", true);
-  if (err instanceof OpenAI.APIError && err.status === 429) return new ChatError("upstream_rate_limited", "The model is rate limited; try again shortly", true);
+  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError) return new ChatError("upstream_timeout", "The model did not answer in time", true);
+  if (err instanceof OpenAI.APIError && err.status === 429)
+    return new ChatError("upstream_rate_limited", "The model is rate limited; try again shortly", true);
   if (err instanceof OpenAI.APIError && (err.status ?? 0) >= 500) return new ChatError("upstream_error", `The model failed (${err.status})`, true);
   if (err instanceof OpenAI.APIError && err.status) return new ChatError("upstream_rejected", `The model refused the request (${err.status})`, false);
   return new ChatError("upstream_interrupted", "The answer stream broke off", true);
@@ -77,12 +77,17 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
 
   // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
   const openai = createOpenAI(config);
-  const hits = await retrieve(config, db, openai, { ...owner, fileIds: question.fileIds }, normalizeQuery(question.content), config.CHAT_SOURCES).catch(
-    (err: unknown) => {
-      // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
-      throw err instanceof OpenAI.OpenAIError ? classifyUpstream(err, false) : err;
-    },
-  );
+  const hits = await retrieve(
+    config,
+    db,
+    openai,
+    { ...owner, fileIds: question.fileIds },
+    normalizeQuery(question.content),
+    config.CHAT_SOURCES,
+  ).catch((err: unknown) => {
+    // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
+    throw err instanceof OpenAI.OpenAIError ? classifyUpstream(err, false) : err;
+  });
   const citations: Citation[] = hits.map((h, i) => ({
     n: i + 1,
     file_id: h.file_id,
@@ -94,7 +99,11 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
   }));
   emit({ type: "citations", citations });
 
-  const messages = buildMessages(hits.map((h, i) => ({ n: i + 1, text: h.text })), history, question.content);
+  const messages = buildMessages(
+    hits.map((h, i) => ({ n: i + 1, text: h.text })),
+    history,
+    question.content,
+  );
   let content = "";
   let usage: Usage | null = null;
   let timedOut = false;
@@ -139,7 +148,12 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
         content += delta;
         emit({ type: "delta", content: delta });
       }
-      if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens, total_tokens: chunk.usage.total_tokens };
+      if (chunk.usage)
+        usage = {
+          prompt_tokens: chunk.usage.prompt_tokens,
+          completion_tokens: chunk.usage.completion_tokens,
+          total_tokens: chunk.usage.total_tokens,
+        };
     }
   } catch (err) {
     if (signal.aborted) {

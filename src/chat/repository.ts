@@ -15,24 +15,42 @@ const ownedSession = (owner: Owner) => and(eq(chatSessions.tenantId, owner.tenan
  * alone stores nothing). True when the row is the owner's: an id that somehow is another owner's is not taken over.
  */
 export async function storeSession(db: Db, owner: Owner, id: string): Promise<boolean> {
-  const inserted = await db.insert(chatSessions).values({ ...owner, id }).onConflictDoNothing({ target: chatSessions.id }).returning({ id: chatSessions.id });
+  const inserted = await db
+    .insert(chatSessions)
+    .values({ ...owner, id })
+    .onConflictDoNothing({ target: chatSessions.id })
+    .returning({ id: chatSessions.id });
   return inserted.length > 0 || (await findSession(db, owner, id)) !== null;
 }
 
 export async function findSession(db: Db, owner: Owner, id: string): Promise<SessionRow | null> {
-  const [row] = await db.select().from(chatSessions).where(and(ownedSession(owner), eq(chatSessions.id, id)));
+  const [row] = await db
+    .select()
+    .from(chatSessions)
+    .where(and(ownedSession(owner), eq(chatSessions.id, id)));
   return row ?? null;
 }
 
 export async function listSessions(db: Db, owner: Owner, limit: number, after?: { updatedAt: string; id: string }) {
   const page = after
-    ? or(lt(chatSessions.updatedAt, new Date(after.updatedAt)), and(eq(chatSessions.updatedAt, new Date(after.updatedAt)), lt(chatSessions.id, after.id)))
+    ? or(
+        lt(chatSessions.updatedAt, new Date(after.updatedAt)),
+        and(eq(chatSessions.updatedAt, new Date(after.updatedAt)), lt(chatSessions.id, after.id)),
+      )
     : undefined;
-  return db.select().from(chatSessions).where(and(ownedSession(owner), page)).orderBy(desc(chatSessions.updatedAt), desc(chatSessions.id)).limit(limit);
+  return db
+    .select()
+    .from(chatSessions)
+    .where(and(ownedSession(owner), page))
+    .orderBy(desc(chatSessions.updatedAt), desc(chatSessions.id))
+    .limit(limit);
 }
 
 export async function deleteSession(db: Db, owner: Owner, id: string): Promise<boolean> {
-  const rows = await db.delete(chatSessions).where(and(ownedSession(owner), eq(chatSessions.id, id))).returning({ id: chatSessions.id });
+  const rows = await db
+    .delete(chatSessions)
+    .where(and(ownedSession(owner), eq(chatSessions.id, id)))
+    .returning({ id: chatSessions.id });
   return rows.length > 0;
 }
 

@@ -3,7 +3,7 @@
 // Messages live in Postgres, not in this object's SQLite: history, deletion and usage are then plain
 // tenant-scoped SQL served by any Worker, and there is one source of truth for the HTTP API and the socket.
 import { DurableObject } from "cloudflare:workers";
-import { principalProblem, type PrincipalProblem } from "../auth/principal.ts";
+import { type PrincipalProblem, principalProblem } from "../auth/principal.ts";
 import { type Config, getConfig } from "../config.ts";
 import { databaseUnavailableIn } from "../db/errors.ts";
 import type { Owner } from "../documents/repository.ts";
@@ -39,8 +39,11 @@ const PRINCIPAL_MESSAGES: Record<PrincipalProblem, string> = {
 /** Logs a failure we did not foresee (a database outage, a bug) and says so to the client, who may try again. */
 function internalError(identity: SocketIdentity, err: unknown): ServerFrame {
   const unavailable = databaseUnavailableIn(err);
-  console.error(JSON.stringify({ level: "error", msg: "chat answer failed", session_id: identity.sessionId, error: unavailable?.message ?? String(err) }));
-  if (unavailable) return { type: "error", code: "database_unavailable", message: "The database is not answering; try again in a few seconds", retryable: true };
+  console.error(
+    JSON.stringify({ level: "error", msg: "chat answer failed", session_id: identity.sessionId, error: unavailable?.message ?? String(err) }),
+  );
+  if (unavailable)
+    return { type: "error", code: "database_unavailable", message: "The database is not answering; try again in a few seconds", retryable: true };
   return { type: "error", code: "internal_error", message: "Something went wrong on our side", retryable: true };
 }
 
@@ -178,7 +181,12 @@ export class ChatSession extends DurableObject<Env> {
   ) {
     // What operators see of this answer, read off the frames it produces.
     const started = performance.now();
-    const outcome = { firstDeltaMs: null as number | null, sources: 0, done: null as Extract<ServerFrame, { type: "done" }> | null, errorCode: null as string | null };
+    const outcome = {
+      firstDeltaMs: null as number | null,
+      sources: 0,
+      done: null as Extract<ServerFrame, { type: "done" }> | null,
+      errorCode: null as string | null,
+    };
     const emit = (f: ServerFrame) => {
       if (f.type === "delta" && outcome.firstDeltaMs === null) outcome.firstDeltaMs = Math.round(performance.now() - started);
       if (f.type === "citations") outcome.sources = f.citations.length;

@@ -29,7 +29,9 @@ const updatedAt = (precision?: 3) => timestamp("updated_at", { withTimezone: tru
 export const tenants = pgTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
-  status: text("status", { enum: ["active", "disabled"] }).notNull().default("active"),
+  status: text("status", { enum: ["active", "disabled"] })
+    .notNull()
+    .default("active"),
   createdAt: createdAt(),
 });
 
@@ -37,7 +39,9 @@ export const users = pgTable(
   "users",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     email: text("email").notNull(),
     createdAt: createdAt(),
     lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
@@ -55,7 +59,9 @@ export const documents = pgTable(
     sizeBytes: integer("size_bytes").notNull(),
     sha256: text("sha256").notNull(),
     r2Key: text("r2_key").notNull(),
-    status: text("status", { enum: ["queued", "processing", "ready", "failed"] }).notNull().default("queued"),
+    status: text("status", { enum: ["queued", "processing", "ready", "failed"] })
+      .notNull()
+      .default("queued"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     pagesTotal: integer("pages_total"),
@@ -95,9 +101,7 @@ export const chunks = pgTable(
     tokenCount: integer("token_count").notNull(),
     embedding: vector("embedding", { dimensions: EMBEDDING_DIMENSIONS }).notNull(),
     // 'simple' keeps every word as-is: it works for Persian, which has no stemmer in PostgreSQL.
-    tsv: tsvector("tsv")
-      .notNull()
-      .generatedAlwaysAs(sql`to_tsvector('simple', "text")`),
+    tsv: tsvector("tsv").notNull().generatedAlwaysAs(sql`to_tsvector('simple', "text")`),
     createdAt: createdAt(),
   },
   (t) => [
@@ -152,16 +156,16 @@ export const messages = pgTable(
     role: text("role", { enum: ["user", "assistant"] }).notNull(),
     content: text("content").notNull(),
     citations: jsonb("citations").notNull().default([]),
-    status: text("status", { enum: ["complete", "incomplete"] }).notNull().default("complete"),
+    status: text("status", { enum: ["complete", "incomplete"] })
+      .notNull()
+      .default("complete"),
     model: text("model"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [
-    foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [chatSessions.tenantId, chatSessions.id] }).onDelete(
-      "cascade",
-    ),
+    foreignKey({ columns: [t.tenantId, t.sessionId], foreignColumns: [chatSessions.tenantId, chatSessions.id] }).onDelete("cascade"),
     index("messages_session_created_idx").on(t.tenantId, t.sessionId, t.createdAt),
   ],
 );
@@ -170,7 +174,9 @@ export const usageEvents = pgTable(
   "usage_events",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     userId: uuid("user_id"),
     kind: text("kind", { enum: ["embedding", "chat", "ocr"] }).notNull(),
     model: text("model").notNull(),

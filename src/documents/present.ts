@@ -6,7 +6,17 @@ import type { DocumentRow } from "./repository.ts";
 export const PageWarningSchema = z
   .object({
     page: z.number().int().openapi({ description: "1-based page number" }),
-    code: z.enum(["page_unreadable", "page_too_complex", "page_truncated", "text_limit", "ocr_off", "ocr_limit", "ocr_failed", "ocr_unavailable", "ocr_budget"]),
+    code: z.enum([
+      "page_unreadable",
+      "page_too_complex",
+      "page_truncated",
+      "text_limit",
+      "ocr_off",
+      "ocr_limit",
+      "ocr_failed",
+      "ocr_unavailable",
+      "ocr_budget",
+    ]),
     message: z.string(),
   })
   .openapi("PageWarning");
@@ -28,7 +38,16 @@ export const DocumentSchema = z
     warnings: z.array(PageWarningSchema).openapi({ description: "Pages that could not be read, or were not OCRed, in page order" }),
     error: z
       .object({
-        code: z.enum(["too_many_pages", "encrypted", "invalid_pdf", "no_text", "ocr_unavailable", "quota_exceeded", "ingest_failed", "ingest_stalled"]),
+        code: z.enum([
+          "too_many_pages",
+          "encrypted",
+          "invalid_pdf",
+          "no_text",
+          "ocr_unavailable",
+          "quota_exceeded",
+          "ingest_failed",
+          "ingest_stalled",
+        ]),
         message: z.string(),
       })
       .nullable(),

@@ -14,16 +14,21 @@ export interface Owner {
 const owned = (owner: Owner) => and(eq(documents.tenantId, owner.tenantId), eq(documents.userId, owner.userId));
 
 /** R2 key from ids only: the user's file name never reaches the object path. */
-export const objectKey = (owner: Owner, documentId: string) =>
-  `tenants/${owner.tenantId}/users/${owner.userId}/documents/${documentId}.pdf`;
+export const objectKey = (owner: Owner, documentId: string) => `tenants/${owner.tenantId}/users/${owner.userId}/documents/${documentId}.pdf`;
 
 export async function findDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
-  const [row] = await db.select().from(documents).where(and(owned(owner), eq(documents.id, id)));
+  const [row] = await db
+    .select()
+    .from(documents)
+    .where(and(owned(owner), eq(documents.id, id)));
   return row ?? null;
 }
 
 export async function findDocumentBySha(db: Db, owner: Owner, sha256: string): Promise<DocumentRow | null> {
-  const [row] = await db.select().from(documents).where(and(owned(owner), eq(documents.sha256, sha256)));
+  const [row] = await db
+    .select()
+    .from(documents)
+    .where(and(owned(owner), eq(documents.sha256, sha256)));
   return row ?? null;
 }
 
@@ -48,7 +53,10 @@ export async function insertDocument(
  * progress); any other failure stored nothing and starts over.
  */
 export async function requeueDocument(db: Db, owner: Owner, id: string, stallMinutes: number): Promise<DocumentRow | null> {
-  const stalled = and(inArray(documents.status, ["queued", "processing"]), lt(documents.updatedAt, sql`now() - make_interval(mins => ${stallMinutes})`));
+  const stalled = and(
+    inArray(documents.status, ["queued", "processing"]),
+    lt(documents.updatedAt, sql`now() - make_interval(mins => ${stallMinutes})`),
+  );
   const keepsProgress = sql`(${documents.status} <> 'failed' or (${documents.errorCode} = 'quota_exceeded' and ${documents.pagesDone} < coalesce(${documents.pagesTotal}, 0)))`;
   const [row] = await db
     .update(documents)
@@ -91,10 +99,7 @@ export interface Cursor {
 /** Newest first; the cursor is the (created_at, id) of the last row seen. */
 export async function listDocuments(db: Db, owner: Owner, limit: number, after?: Cursor): Promise<DocumentRow[]> {
   const page = after
-    ? or(
-        lt(documents.createdAt, new Date(after.createdAt)),
-        and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)),
-      )
+    ? or(lt(documents.createdAt, new Date(after.createdAt)), and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)))
     : undefined;
   return db
     .select()
@@ -106,7 +111,10 @@ export async function listDocuments(db: Db, owner: Owner, limit: number, after?:
 
 /** Deletes the row (its chunks go with it, by cascade) and returns it, or null if it is not the owner's. */
 export async function deleteDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
-  const [row] = await db.delete(documents).where(and(owned(owner), eq(documents.id, id))).returning();
+  const [row] = await db
+    .delete(documents)
+    .where(and(owned(owner), eq(documents.id, id)))
+    .returning();
   return row ?? null;
 }
 

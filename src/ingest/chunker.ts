@@ -140,14 +140,18 @@ function addPiece(out: Segment[], raw: string, sep: string, page: number, limit:
   if (level === 0) {
     const lines = text.split("\n");
     if (lines.length > 1) {
-      lines.forEach((line, i) => addPiece(out, line, i === 0 ? sep : "\n", page, limit, 1));
+      lines.forEach((line, i) => {
+        addPiece(out, line, i === 0 ? sep : "\n", page, limit, 1);
+      });
       return;
     }
   }
   if (level <= 1) {
     const words = text.split(/\s+/);
     if (words.length > 1) {
-      words.forEach((word, i) => addPiece(out, word, i === 0 ? sep : " ", page, limit, 2));
+      words.forEach((word, i) => {
+        addPiece(out, word, i === 0 ? sep : " ", page, limit, 2);
+      });
       return;
     }
   }
@@ -159,7 +163,9 @@ function addPiece(out: Segment[], raw: string, sep: string, page: number, limit:
 
 function splitLines(seg: Segment, limit: number): Segment[] {
   const out: Segment[] = [];
-  seg.text.split("\n").forEach((line, i) => addPiece(out, line, i === 0 ? seg.sep : "\n", seg.page, limit, 1));
+  seg.text.split("\n").forEach((line, i) => {
+    addPiece(out, line, i === 0 ? seg.sep : "\n", seg.page, limit, 1);
+  });
   return out;
 }
 

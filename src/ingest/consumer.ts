@@ -7,13 +7,13 @@ import { MAX_DOCUMENT_CHARS, MAX_PAGES } from "../documents/limits.ts";
 import { findDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
 import { recordIngest } from "../observability/events.ts";
+import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
+import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
 import { createServices, type Services } from "../services/index.ts";
+import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { chunkPages, releaseTokenizer } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
 import { extractPages } from "./extract.ts";
-import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
-import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
-import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { type IngestMessage, PAGES_PER_MESSAGE } from "./messages.ts";
 import {
   type FailureCode,
@@ -107,7 +107,10 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
   try {
     let progressAt = Date.now();
     const extracted = await extractPages(pdf, job.fromPage, job.toPage, {
-      ocr: config.OCR_MODEL === "off" ? null : createPageOcr(openai, config.OCR_MODEL, async () => void reservations.push(await reserveOcrPage(services, config, owner))),
+      ocr:
+        config.OCR_MODEL === "off"
+          ? null
+          : createPageOcr(openai, config.OCR_MODEL, async () => void reservations.push(await reserveOcrPage(services, config, owner))),
       ocrPagesLeft: config.OCR_MAX_PAGES_PER_DOCUMENT - job.ocrPagesDone,
       charsLeft: job.charsLeft,
       onProgress: async (page) => {
@@ -122,11 +125,32 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
     if (chunks.length) {
       // The range's embedding cost is known exactly now: the budget must cover it before the model is called
       // (BudgetExceededError stops the document here, keeping the ranges before it).
-      reservations.push(await reserveTokens(services, config, owner, chunks.reduce((n, c) => n + c.tokenCount, 0)));
-      embedded = await embedTexts(openai, config.EMBEDDING_MODEL, chunks.map((c) => c.text));
+      reservations.push(
+        await reserveTokens(
+          services,
+          config,
+          owner,
+          chunks.reduce((n, c) => n + c.tokenCount, 0),
+        ),
+      );
+      embedded = await embedTexts(
+        openai,
+        config.EMBEDDING_MODEL,
+        chunks.map((c) => c.text),
+      );
     }
-    await storeRange(db, job, { fromPage: job.fromPage, toPage: job.toPage }, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
-    return { chunks: chunks.length, embeddingTokens: embedded.tokens, ocrPages: extracted.ocr.pages, textLimitReached: extracted.textLimitPage !== null };
+    await storeRange(
+      db,
+      job,
+      { fromPage: job.fromPage, toPage: job.toPage },
+      { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } },
+    );
+    return {
+      chunks: chunks.length,
+      embeddingTokens: embedded.tokens,
+      ocrPages: extracted.ocr.pages,
+      textLimitReached: extracted.textLimitPage !== null,
+    };
   } finally {
     await Promise.all(reservations.map((r) => r.settle()));
   }
@@ -152,7 +176,20 @@ const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code 
 
 /** The data point of a range that ended its document as failed. */
 export function recordFailure(env: Env, job: IngestMessage, errorCode: FailureCode): void {
-  recordIngest(env, { requestId: job.requestId ?? null, tenant: job.tenantId, documentId: job.documentId, fromPage: job.fromPage, toPage: job.fromPage, status: "failed", errorCode, durationMs: 0, pages: 0, chunks: 0, embeddingTokens: 0, ocrPages: 0 });
+  recordIngest(env, {
+    requestId: job.requestId ?? null,
+    tenant: job.tenantId,
+    documentId: job.documentId,
+    fromPage: job.fromPage,
+    toPage: job.fromPage,
+    status: "failed",
+    errorCode,
+    durationMs: 0,
+    pages: 0,
+    chunks: 0,
+    embeddingTokens: 0,
+    ocrPages: 0,
+  });
 }
 
 /** Both queues' consumer: ingestion ranges, and the dead letters of ranges that never finished. */
@@ -180,7 +217,12 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
       } else {
         console.error(JSON.stringify({ msg: "ingest attempt failed", document_id: job.documentId, attempt: message.attempts, error: String(err) }));
         if (message.attempts >= INGEST_MAX_ATTEMPTS) {
-          await markFailed(services.db, job, "ingest_failed", `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`).catch(() => {});
+          await markFailed(
+            services.db,
+            job,
+            "ingest_failed",
+            `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`,
+          ).catch(() => {});
           recordFailure(env, job, "ingest_failed");
         }
         message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });

@@ -43,7 +43,12 @@ const CLEANUP_EVERY_PAGES = 10;
 
 /** Reads pages from..to (1-based, inclusive); `onProgress` is told the last page read. */
 export async function extractPages(pdf: PdfDocument, from: number, to: number, options: ExtractOptions): Promise<ExtractResult> {
-  const result: ExtractResult = { pages: [], warnings: [], ocr: { pages: 0, promptTokens: 0, completionTokens: 0, model: options.ocr?.model ?? null }, textLimitPage: null };
+  const result: ExtractResult = {
+    pages: [],
+    warnings: [],
+    ocr: { pages: 0, promptTokens: 0, completionTokens: 0, model: options.ocr?.model ?? null },
+    textLimitPage: null,
+  };
   let ocrLeft = options.ocrPagesLeft;
   let charsLeft = options.charsLeft ?? MAX_DOCUMENT_CHARS;
   for (let n = from; n <= to; n++) {
@@ -59,7 +64,11 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
       if (verdict && !options.ocr) {
         result.warnings.push({ page: n, code: "ocr_off", message: `Page ${n} was not OCRed (${verdict.reason}): OCR is off` });
       } else if (verdict && ocrLeft <= 0) {
-        result.warnings.push({ page: n, code: "ocr_limit", message: `Page ${n} was not OCRed (${verdict.reason}): the document's OCR page limit is reached` });
+        result.warnings.push({
+          page: n,
+          code: "ocr_limit",
+          message: `Page ${n} was not OCRed (${verdict.reason}): the document's OCR page limit is reached`,
+        });
       } else if (verdict && options.ocr) {
         ocrLeft--;
         try {
@@ -79,20 +88,30 @@ export async function extractPages(pdf: PdfDocument, from: number, to: number, o
       }
       if ((source === "text_layer" && textLayer.truncated) || text.length > MAX_PAGE_CHARS) {
         text = truncate(text, MAX_PAGE_CHARS);
-        result.warnings.push({ page: n, code: "page_truncated", message: `Page ${n} has more text than is indexed per page: only its first ${text.length} characters were read` });
+        result.warnings.push({
+          page: n,
+          code: "page_truncated",
+          message: `Page ${n} has more text than is indexed per page: only its first ${text.length} characters were read`,
+        });
       }
       if (text.length >= charsLeft) {
         text = truncate(text, charsLeft);
         result.textLimitPage = n;
-        result.warnings.push({ page: n, code: "text_limit", message: `The document reached its limit of ${MAX_DOCUMENT_CHARS} characters on page ${n}: the text after it was not read` });
+        result.warnings.push({
+          page: n,
+          code: "text_limit",
+          message: `The document reached its limit of ${MAX_DOCUMENT_CHARS} characters on page ${n}: the text after it was not read`,
+        });
       }
       charsLeft -= text.length;
       if (text) result.pages.push({ page: n, text, source });
     } catch (err) {
       // Only a transient OCR failure gets here as an OcrError: another attempt may get past it.
       if (err instanceof OcrError) throw err;
-      if (err instanceof PageTooComplexError) result.warnings.push({ page: n, code: "page_too_complex", message: `Page ${n} was not read: ${err.message}` });
-      else result.warnings.push({ page: n, code: "page_unreadable", message: `Page ${n} could not be read (${(err as Error).message ?? String(err)})` });
+      if (err instanceof PageTooComplexError)
+        result.warnings.push({ page: n, code: "page_too_complex", message: `Page ${n} was not read: ${err.message}` });
+      else
+        result.warnings.push({ page: n, code: "page_unreadable", message: `Page ${n} could not be read (${(err as Error).message ?? String(err)})` });
     } finally {
       page?.cleanup();
     }

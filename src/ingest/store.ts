@@ -4,8 +4,8 @@ import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
 import { MAX_IMAGE_PIXELS } from "../pdf/open.ts";
 import type { Chunk } from "./chunker.ts";
-import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
 import type { PermanentErrorCode } from "./errors.ts";
+import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
 
 export interface IngestTarget {
   tenantId: string;
@@ -17,10 +17,12 @@ export interface IngestTarget {
 const ORDINAL_STRIDE = 100_000;
 
 export async function rangeAlreadyStored(db: Db, t: IngestTarget, fromPage: number): Promise<boolean> {
-  const rows = await db.$client.query(
-    "select 1 from chunks where tenant_id = $1 and document_id = $2 and ordinal >= $3 and ordinal < $4 limit 1",
-    [t.tenantId, t.documentId, fromPage * ORDINAL_STRIDE, (fromPage + 1) * ORDINAL_STRIDE],
-  );
+  const rows = await db.$client.query("select 1 from chunks where tenant_id = $1 and document_id = $2 and ordinal >= $3 and ordinal < $4 limit 1", [
+    t.tenantId,
+    t.documentId,
+    fromPage * ORDINAL_STRIDE,
+    (fromPage + 1) * ORDINAL_STRIDE,
+  ]);
   return rows.length > 0;
 }
 
@@ -42,10 +44,11 @@ export async function markProcessing(db: Db, t: IngestTarget, pagesTotal: number
 }
 
 export async function markProgress(db: Db, t: IngestTarget, pagesDone: number): Promise<void> {
-  await db.$client.query(
-    "update documents set pages_done = greatest(pages_done, $3), updated_at = now() where tenant_id = $1 and id = $2",
-    [t.tenantId, t.documentId, pagesDone],
-  );
+  await db.$client.query("update documents set pages_done = greatest(pages_done, $3), updated_at = now() where tenant_id = $1 and id = $2", [
+    t.tenantId,
+    t.documentId,
+    pagesDone,
+  ]);
 }
 
 /** Which documents a failure may end: any not finished, only those still being ingested, or only stalled ones. */
@@ -113,17 +116,30 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
   }
   if (out.ocr.pages) {
     queries.push(
-      sql.query(
-        "insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ($1, $2, 'ocr', $3, $4, $5)",
-        [t.tenantId, t.userId, out.ocr.model, out.ocr.promptTokens, out.ocr.completionTokens],
-      ),
+      sql.query("insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ($1, $2, 'ocr', $3, $4, $5)", [
+        t.tenantId,
+        t.userId,
+        out.ocr.model,
+        out.ocr.promptTokens,
+        out.ocr.completionTokens,
+      ]),
     );
   }
   if (chunks.length) {
     const params: unknown[] = [];
     const rows = chunks.map((chunk, i) => {
       const at = params.length;
-      params.push(t.tenantId, t.userId, t.documentId, range.fromPage * ORDINAL_STRIDE + i, chunk.text, chunk.pageStart, chunk.pageEnd, chunk.tokenCount, pgvector.toSql(embedding.vectors[i]!));
+      params.push(
+        t.tenantId,
+        t.userId,
+        t.documentId,
+        range.fromPage * ORDINAL_STRIDE + i,
+        chunk.text,
+        chunk.pageStart,
+        chunk.pageEnd,
+        chunk.tokenCount,
+        pgvector.toSql(embedding.vectors[i]!),
+      );
       return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8}, $${at + 9}::vector)`;
     });
     queries.push(
@@ -132,10 +148,12 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
          values ${rows.join(", ")} on conflict (document_id, ordinal) do nothing`,
         params,
       ),
-      sql.query(
-        "insert into usage_events (tenant_id, user_id, kind, model, embedding_tokens) values ($1, $2, 'embedding', $3, $4)",
-        [t.tenantId, t.userId, embedding.model, embedding.tokens],
-      ),
+      sql.query("insert into usage_events (tenant_id, user_id, kind, model, embedding_tokens) values ($1, $2, 'embedding', $3, $4)", [
+        t.tenantId,
+        t.userId,
+        embedding.model,
+        embedding.tokens,
+      ]),
     );
   }
   queries.push(
@@ -165,7 +183,7 @@ export async function finalize(db: Db, t: IngestTarget): Promise<{ status: "read
     [t.tenantId, t.documentId],
   );
   const counts = (doc ?? { n: 0, tokens: 0 }) as { n: number; tokens: number };
-  const failure = counts.n === 0 ? emptyDocumentError(((doc?.warnings ?? []) as PageWarning[])) : null;
+  const failure = counts.n === 0 ? emptyDocumentError((doc?.warnings ?? []) as PageWarning[]) : null;
   await sql.query(
     `update documents set status = $3, error_code = $4, error_message = $5, chunk_count = $6, token_count = $7,
        pages_done = pages_total, updated_at = now()
@@ -184,7 +202,8 @@ function emptyDocumentError(warnings: PageWarning[]): { code: FinalErrorCode; me
   const has = (code: PageWarning["code"]) => warnings.find((w) => w.code === code);
   const unavailable = has("ocr_unavailable");
   if (unavailable) return { code: "ocr_unavailable", message: `The pages are scanned images and OCR is not available (${unavailable.message})` };
-  if (has("ocr_budget")) return { code: "quota_exceeded", message: "The pages are scanned images, and the daily token budget ran out before they could be OCRed" };
+  if (has("ocr_budget"))
+    return { code: "quota_exceeded", message: "The pages are scanned images, and the daily token budget ran out before they could be OCRed" };
   if (warnings.length && warnings.every((w) => w.code === "page_unreadable"))
     return { code: "invalid_pdf", message: `No page could be read: ${warnings[0]!.message}` };
   const tooComplex = has("page_too_complex");

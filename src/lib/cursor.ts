@@ -15,9 +15,7 @@ export interface Cursor {
 const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(2100, 0, 1);
 
-const Payload = z
-  .tuple([z.iso.datetime({ precision: 3 }), z.uuid()])
-  .refine(([at]) => Date.parse(at) >= EARLIEST && Date.parse(at) < LATEST);
+const Payload = z.tuple([z.iso.datetime({ precision: 3 }), z.uuid()]).refine(([at]) => Date.parse(at) >= EARLIEST && Date.parse(at) < LATEST);
 
 export const CursorQuery = z
   .string()

@@ -6,8 +6,7 @@ import { verifyAccessToken } from "../auth/tokens.ts";
 import type { AppEnv, AuthUser } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 
-const unauthorized = (message: string) =>
-  new ApiError(401, "unauthorized", message, { "WWW-Authenticate": 'Bearer realm="docuchat"' });
+const unauthorized = (message: string) => new ApiError(401, "unauthorized", message, { "WWW-Authenticate": 'Bearer realm="docuchat"' });
 
 /** A token outlives its user when the user is deleted after it was issued. */
 export const userGone = () => unauthorized("The user behind this token no longer exists");

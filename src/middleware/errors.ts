@@ -10,13 +10,7 @@ import { ApiError, errorBody } from "../lib/errors.ts";
 
 const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? "unknown";
 
-export function errorResponse(
-  c: Context<AppEnv>,
-  status: ContentfulStatusCode,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-) {
+export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, headers: Record<string, string> = {}) {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
   return c.json(errorBody(code, message, requestIdOf(c)), status);
 }
@@ -49,9 +43,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     console.error(JSON.stringify({ level: "error", msg: err.message, request_id: requestIdOf(c) }));
     return errorResponse(c, 500, "misconfigured", err.message);
   }
-  console.error(
-    JSON.stringify({ level: "error", msg: "unhandled error", request_id: requestIdOf(c), error: String(err), stack: err.stack }),
-  );
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: requestIdOf(c), error: String(err), stack: err.stack }));
   return errorResponse(c, 500, "internal_error", "Something went wrong on our side. Quote the request id if you report it.");
 };
 

@@ -2,9 +2,9 @@
 // The auth routes fail closed: when the limiter cannot answer, the request is refused (503), because
 // an unlimited code-guessing endpoint is worse than a short outage. The rest of the API fails open, loudly.
 import { Ratelimit } from "@upstash/ratelimit";
+import type { Redis } from "@upstash/redis/cloudflare";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config, RateSpec } from "../config.ts";
 import type { AppEnv } from "../env.ts";
 import { normalizeEmail } from "../lib/email.ts";

@@ -63,12 +63,35 @@ function write(env: Env, point: AnalyticsEngineDataPoint) {
 const log = (fields: Record<string, unknown>) => console.log(JSON.stringify({ level: "info", ...fields }));
 
 export function recordRequest(env: Env, e: RequestEvent): void {
-  log({ msg: "request", request_id: e.requestId, method: e.method, route: e.route, status: e.status, latency_ms: e.latencyMs, tenant: e.tenant, user_id: e.userId });
+  log({
+    msg: "request",
+    request_id: e.requestId,
+    method: e.method,
+    route: e.route,
+    status: e.status,
+    latency_ms: e.latencyMs,
+    tenant: e.tenant,
+    user_id: e.userId,
+  });
   write(env, { indexes: [e.tenant ?? "-"], blobs: ["request", e.route, e.method, e.tenant ?? ""], doubles: [e.status, e.latencyMs] });
 }
 
 export function recordIngest(env: Env, e: IngestEvent): void {
-  log({ msg: "ingest", request_id: e.requestId, tenant: e.tenant, document_id: e.documentId, from_page: e.fromPage, to_page: e.toPage, status: e.status, error_code: e.errorCode, duration_ms: e.durationMs, pages: e.pages, chunks: e.chunks, embedding_tokens: e.embeddingTokens, ocr_pages: e.ocrPages });
+  log({
+    msg: "ingest",
+    request_id: e.requestId,
+    tenant: e.tenant,
+    document_id: e.documentId,
+    from_page: e.fromPage,
+    to_page: e.toPage,
+    status: e.status,
+    error_code: e.errorCode,
+    duration_ms: e.durationMs,
+    pages: e.pages,
+    chunks: e.chunks,
+    embedding_tokens: e.embeddingTokens,
+    ocr_pages: e.ocrPages,
+  });
   write(env, {
     indexes: [e.tenant],
     blobs: ["ingest", e.status, e.errorCode ?? "", e.tenant],
@@ -77,7 +100,21 @@ export function recordIngest(env: Env, e: IngestEvent): void {
 }
 
 export function recordChat(env: Env, e: ChatEvent): void {
-  log({ msg: "chat", request_id: e.requestId, tenant: e.tenant, session_id: e.sessionId, message_id: e.messageId, status: e.status, error_code: e.errorCode, model: e.model, first_delta_ms: e.firstDeltaMs, duration_ms: e.durationMs, prompt_tokens: e.promptTokens, completion_tokens: e.completionTokens, sources: e.sources });
+  log({
+    msg: "chat",
+    request_id: e.requestId,
+    tenant: e.tenant,
+    session_id: e.sessionId,
+    message_id: e.messageId,
+    status: e.status,
+    error_code: e.errorCode,
+    model: e.model,
+    first_delta_ms: e.firstDeltaMs,
+    duration_ms: e.durationMs,
+    prompt_tokens: e.promptTokens,
+    completion_tokens: e.completionTokens,
+    sources: e.sources,
+  });
   write(env, {
     indexes: [e.tenant],
     blobs: ["chat", e.status, e.model, e.tenant],

@@ -1,8 +1,8 @@
 // The image an OCR model reads for a page: the page's largest image, decoded by pdf.js, turned to grayscale,
 // scaled so its long side is at most OCR_LONG_SIDE pixels, and encoded as PNG (fast-png, pure JS).
 import { encode } from "fast-png";
-import { type ImagePixels, imagePixels, type PlacedImage, placedImages } from "../pdf/page-images.ts";
 import type { PdfPage } from "../pdf/open.ts";
+import { type ImagePixels, imagePixels, type PlacedImage, placedImages } from "../pdf/page-images.ts";
 
 /** Long side of the image sent to the model: enough for body text, well below the API's 2048 cap. */
 export const OCR_LONG_SIDE = 1600;

@@ -3,8 +3,8 @@
 import { Buffer } from "node:buffer";
 import OpenAI from "openai";
 import { CodedError } from "../lib/coded-error.ts";
-import type { PlacedImage } from "../pdf/page-images.ts";
 import type { PdfPage } from "../pdf/open.ts";
+import type { PlacedImage } from "../pdf/page-images.ts";
 import { pageImage } from "./page-image.ts";
 
 export type OcrErrorCode = "ocr_failed" | "ocr_unavailable" | "ocr_budget";
@@ -50,7 +50,13 @@ export function createPageOcr(openai: OpenAI, model: string, beforeCall: () => P
           temperature: 0,
           messages: [
             { role: "system", content: SYSTEM_PROMPT },
-            { role: "user", content: [{ type: "text", text: "Transcribe this page." }, { type: "image_url", image_url: { url, detail: "high" } }] },
+            {
+              role: "user",
+              content: [
+                { type: "text", text: "Transcribe this page." },
+                { type: "image_url", image_url: { url, detail: "high" } },
+              ],
+            },
           ],
         });
         return {
@@ -74,6 +80,7 @@ function classify(err: unknown): OcrError {
   if (!(err instanceof OpenAI.APIError)) return new OcrError("ocr_failed", `the OCR call failed: ${String(err)}`, true);
   if (err.code === "ocr_unavailable") return new OcrError("ocr_unavailable", `OCR is not available: ${err.message}`, false);
   // A request the API refuses (bad image, model without vision) fails the same way every time.
-  if (err.status === 400 || err.status === 404 || err.status === 422) return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, false);
+  if (err.status === 400 || err.status === 404 || err.status === 422)
+    return new OcrError("ocr_failed", `the OCR model refused the page: ${err.message}`, false);
   return new OcrError("ocr_failed", `the OCR call failed: ${err.message}`, true);
 }

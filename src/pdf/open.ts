@@ -60,7 +60,8 @@ export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Prom
     }),
   };
   const defused = defuseOversizedStreams(bytes);
-  if (defused.length) console.warn(JSON.stringify({ level: "warn", msg: "pdf streams over the decoding limits defused", streams: defused.slice(0, 10) }));
+  if (defused.length)
+    console.warn(JSON.stringify({ level: "warn", msg: "pdf streams over the decoding limits defused", streams: defused.slice(0, 10) }));
   try {
     return await getDocumentProxy(bytes, options);
   } catch (err) {

@@ -40,7 +40,8 @@ export interface PdfObjects {
 
 const isWhite = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c || c === 0x00;
 // ( ) < > [ ] { } / %
-const isDelimiter = (c: number) => c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
+const isDelimiter = (c: number) =>
+  c === 0x28 || c === 0x29 || c === 0x3c || c === 0x3e || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x2f || c === 0x25;
 const isRegular = (c: number) => !isWhite(c) && !isDelimiter(c);
 const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 const ENDSTREAM = ascii("endstream");
@@ -55,7 +56,12 @@ function indexOfBytes(bytes: Uint8Array, needle: Uint8Array, from: number): numb
   return -1;
 }
 
-type Token = { kind: "num"; value: number; int: boolean } | { kind: "name"; value: string; at: number } | { kind: "word"; value: string } | { kind: "punct"; value: "[" | "]" | "<<" | ">>" } | { kind: "string" };
+type Token =
+  | { kind: "num"; value: number; int: boolean }
+  | { kind: "name"; value: string; at: number }
+  | { kind: "word"; value: string }
+  | { kind: "punct"; value: "[" | "]" | "<<" | ">>" }
+  | { kind: "string" };
 
 /** Tokens of PDF syntax from `pos`; strings and comments are skipped over, names decoded (#xx). */
 class Lexer {
@@ -137,7 +143,8 @@ class Lexer {
     let depth = 0;
     while (this.pos < this.end) {
       const ch = b[this.pos++]!;
-      if (ch === 0x5c) this.pos++; // backslash escapes the next byte
+      if (ch === 0x5c)
+        this.pos++; // backslash escapes the next byte
       else if (ch === 0x28) depth++;
       else if (ch === 0x29 && --depth === 0) return;
     }

@@ -42,7 +42,7 @@ export function assetResources(env: { ASSETS?: AssetsBinding | undefined }): Pdf
       }
       const bytes = await pending;
       // A copy, so nothing pdf.js does with its buffer can reach the cached one.
-      return bytes && bytes.slice();
+      return bytes ? bytes.slice() : null;
     },
   };
 }

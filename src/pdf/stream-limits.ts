@@ -9,9 +9,10 @@
 // Not covered: streams of an encrypted PDF (they can only be measured after decryption, which pdf.js does), and a
 // stream whose /Filter is a reference this scan cannot resolve (assumed FlateDecode). Such a bomb still ends its
 // document, as ingest_failed through the dead-letter queue, when the isolate dies.
-import { decodedSize, type FilterSpec, maxDecodedSize } from "./stream-decoders.ts";
+
 import { MAX_IMAGE_STREAM_BYTES, MAX_PAGE_CONTENT_BYTES, MAX_STREAM_BYTES } from "./limits.ts";
-import { type PdfObjects, type PdfStream, type PdfValue, readObjects, readObjectStream, streamEnd } from "./pdf-objects.ts";
+import { type PdfObjects, type PdfStream, type PdfValue, readObjectStream, readObjects, streamEnd } from "./pdf-objects.ts";
+import { decodedSize, type FilterSpec, maxDecodedSize } from "./stream-decoders.ts";
 
 /** The marked-content tag a defused stream draws: pdf.js reports it among the page's text items. */
 export const DEFUSED_TAG = "DocuChatStreamTooLarge";
@@ -67,7 +68,8 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 export function defuseOversizedStreams(bytes: Uint8Array): DefusedStream[] {
   const objects = readObjects(bytes);
   // The last definition of an object is what a file updated incrementally means by it.
-  const resolve = (v: PdfValue | undefined): PdfValue | undefined => (v && typeof v === "object" && "ref" in v ? objects.values.get(v.ref)?.at(-1) : v);
+  const resolve = (v: PdfValue | undefined): PdfValue | undefined =>
+    v && typeof v === "object" && "ref" in v ? objects.values.get(v.ref)?.at(-1) : v;
   const filtersOf = (s: PdfStream) =>
     filterSpecs(resolve(s.dict.get("Filter") ?? s.dict.get("F")), resolve(s.dict.get("DecodeParms") ?? s.dict.get("DP")));
   const limitOf = (s: PdfStream) => (nameOf(s.dict.get("Subtype")) === "Image" ? MAX_IMAGE_STREAM_BYTES : MAX_STREAM_BYTES);
@@ -90,7 +92,8 @@ export function defuseOversizedStreams(bytes: Uint8Array): DefusedStream[] {
   const isObjectStream = (s: PdfStream) => typeof s.dict.get("N") === "number" && typeof s.dict.get("First") === "number";
   for (const s of objects.streams.filter(isObjectStream)) {
     const chunks: Uint8Array[] = [];
-    if (measure(s, (c) => chunks.push(c.slice()))) readObjectStream(concat(chunks), s.dict.get("N") as number, s.dict.get("First") as number, objects);
+    if (measure(s, (c) => chunks.push(c.slice())))
+      readObjectStream(concat(chunks), s.dict.get("N") as number, s.dict.get("First") as number, objects);
   }
   for (const s of objects.streams) {
     if (sizes.has(s)) continue;

@@ -1,6 +1,7 @@
 // Where OCR is decided: whether a page's text layer can be trusted, or the page must be read from its image.
-import { type PlacedImage, placedImages } from "./page-images.ts";
+
 import type { PdfPage } from "./open.ts";
+import { type PlacedImage, placedImages } from "./page-images.ts";
 
 /** Unmapped glyphs: private-use code points, U+FFFD, "(cid:12)"-style escapes, control characters. */
 const UNMAPPED = /[\uE000-\uF8FF\uFFFD\u0000-\u0008\u000E-\u001F]|\(cid:\d+\)/gu;

@@ -34,8 +34,11 @@ const SWAGGER_HTML = page(
 <script>SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: "none" });</script>`,
 );
 
-const REDOC_HTML = page("", `<redoc spec-url="/openapi.json"></redoc>
-<script src="/docs-assets/redoc/redoc.standalone.js"></script>`);
+const REDOC_HTML = page(
+  "",
+  `<redoc spec-url="/openapi.json"></redoc>
+<script src="/docs-assets/redoc/redoc.standalone.js"></script>`,
+);
 
 // The server is "/": wherever the document is served from, which also keeps the document the same everywhere.
 const CONFIG = {

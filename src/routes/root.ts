@@ -30,4 +30,11 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = (c) =>
-  c.json({ name: APP_NAME, version: APP_VERSION, links: { docs: "/docs", redoc: "/redoc", openapi: "/openapi.json", asyncapi: "/asyncapi.json", health: "/healthz" } }, 200);
+  c.json(
+    {
+      name: APP_NAME,
+      version: APP_VERSION,
+      links: { docs: "/docs", redoc: "/redoc", openapi: "/openapi.json", asyncapi: "/asyncapi.json", health: "/healthz" },
+    },
+    200,
+  );

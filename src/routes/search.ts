@@ -44,7 +44,10 @@ export const route = createRoute({
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
   request: { body: { required: true, content: { "application/json": { schema: SearchBody } } } },
   responses: {
-    200: { description: "The best chunks", content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } } },
+    200: {
+      description: "The best chunks",
+      content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } },
+    },
     ...authErrors,
     429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
   },

@@ -9,6 +9,12 @@ import { hybridSearch, type SearchHit, type SearchScope } from "./hybrid.ts";
 /** `text` is already normalised (normalizeQuery). */
 export async function retrieve(config: Config, db: Db, openai: OpenAI, scope: SearchScope, text: string, topK: number): Promise<SearchHit[]> {
   const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
-  await usageInsert(db, { tenantId: scope.tenantId, userId: scope.userId, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens });
+  await usageInsert(db, {
+    tenantId: scope.tenantId,
+    userId: scope.userId,
+    kind: "embedding",
+    model: config.EMBEDDING_MODEL,
+    embeddingTokens: tokens,
+  });
   return hybridSearch(db, scope, { text, vector: vectors[0]!, topK, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS });
 }

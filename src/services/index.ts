@@ -14,7 +14,11 @@ export function createServices(config: Config): Services {
   return {
     db: createDb(config),
     // Two quick retries: the request path should fail fast rather than wait seconds for a dead Redis.
-    redis: new Redis({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, retry: { retries: 2, backoff: (n) => 50 * 2 ** n } }),
+    redis: new Redis({
+      url: config.UPSTASH_REDIS_REST_URL,
+      token: config.UPSTASH_REDIS_REST_TOKEN,
+      retry: { retries: 2, backoff: (n) => 50 * 2 ** n },
+    }),
     mailer: createMailer(config),
   };
 }

@@ -42,7 +42,5 @@ function resendMailer(apiKey: string, from: string): Mailer {
 }
 
 export function createMailer(config: Config): Mailer {
-  return config.MAIL_PROVIDER === "resend" && config.RESEND_API_KEY
-    ? resendMailer(config.RESEND_API_KEY, config.MAIL_FROM)
-    : consoleMailer;
+  return config.MAIL_PROVIDER === "resend" && config.RESEND_API_KEY ? resendMailer(config.RESEND_API_KEY, config.MAIL_FROM) : consoleMailer;
 }

@@ -7,7 +7,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Owner } from "../documents/repository.ts";
 import { CodedError } from "../lib/coded-error.ts";
-import { quotaMessage, type QuotaState, quotaState } from "./quota.ts";
+import { type QuotaState, quotaMessage, quotaState } from "./quota.ts";
 
 /** A reservation that is never settled (its isolate died) stops counting after this long. */
 export const RESERVATION_TTL_MS = 10 * 60_000;
@@ -66,12 +66,7 @@ return 0`;
  * Reserves `estimate` tokens for the owner, or throws BudgetExceededError when the user's or the tenant's rolling
  * 24-hour budget is spent counting both usage_events and the reservations of work still running.
  */
-export async function reserveTokens(
-  services: { db: Db; redis: Redis },
-  config: Config,
-  owner: Owner,
-  estimate: number,
-): Promise<Reservation> {
+export async function reserveTokens(services: { db: Db; redis: Redis }, config: Config, owner: Owner, estimate: number): Promise<Reservation> {
   const spent = await quotaState(services.db, config, owner);
   if (spent.exceeded) throw new BudgetExceededError(spent);
   const keys = [userKey(owner), tenantKey(owner)];

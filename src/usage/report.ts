@@ -38,11 +38,15 @@ export async function usageReport(db: Db, owner: Owner): Promise<{ last_24h: Win
      group by w.name, e.model`,
     [owner.tenantId, owner.userId],
   )) as Array<{ window: "last_24h" | "last_7d"; model: string; requests: number; prompt: number; completion: number; embedding: number }>;
-  const report = { last_24h: { ...empty(), by_model: {} }, last_7d: { ...empty(), by_model: {} } } as { last_24h: WindowReport; last_7d: WindowReport };
+  const report = { last_24h: { ...empty(), by_model: {} }, last_7d: { ...empty(), by_model: {} } } as {
+    last_24h: WindowReport;
+    last_7d: WindowReport;
+  };
   for (const row of rows) {
     const window = report[row.window];
     add(window, row);
-    add((window.by_model[row.model] ??= empty()), row);
+    window.by_model[row.model] ??= empty();
+    add(window.by_model[row.model]!, row);
   }
   return report;
 }

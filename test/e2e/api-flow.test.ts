@@ -10,7 +10,11 @@ let token = "";
 const auth = () => ({ "X-Tenant-ID": TENANT, Authorization: `Bearer ${token}` });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${api}${path}`, { method: "POST", headers: { "Content-Type": "application/json", "X-Tenant-ID": TENANT, ...headers }, body: JSON.stringify(body) });
+  return fetch(`${api}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Tenant-ID": TENANT, ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 async function uploadAndWait(name: string) {
@@ -49,7 +53,14 @@ function chat(question: string, sessionId?: string): Promise<{ frames: Frame[]; 
         clearTimeout(timer);
         ws.close();
         const session = frames.find((f) => f.type === "session")!.session_id as string;
-        resolve({ frames, answer: frames.filter((f) => f.type === "delta").map((f) => f.content).join(""), sessionId: session });
+        resolve({
+          frames,
+          answer: frames
+            .filter((f) => f.type === "delta")
+            .map((f) => f.content)
+            .join(""),
+          sessionId: session,
+        });
       }
     });
     ws.addEventListener("error", () => reject(new Error("socket error")));

@@ -54,7 +54,15 @@ describe("demo page in Chromium", () => {
     browser = await chromium.launch({
       // Debian's Chromium by default; CHROMIUM_PATH points elsewhere (e.g. a Chrome on macOS).
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-sync",
+      ],
     });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "en-US" });
     page = await context.newPage();
@@ -79,7 +87,11 @@ describe("demo page in Chromium", () => {
   afterEach(() => {
     const unexpected = consoleErrors.filter((e) => !expectedErrors.some((re) => re.test(e)));
     expect(unexpected, "browser console errors").toEqual([]);
-    for (const re of expectedErrors) expect(consoleErrors.filter((e) => re.test(e)), `console errors matching ${re}`).toHaveLength(1);
+    for (const re of expectedErrors)
+      expect(
+        consoleErrors.filter((e) => re.test(e)),
+        `console errors matching ${re}`,
+      ).toHaveLength(1);
   });
 
   afterAll(async () => {
@@ -226,7 +238,10 @@ describe("demo page in Chromium", () => {
     expect(types.filter((t) => t === "delta").length).toBeGreaterThan(1);
     expect(types.at(-1)).toBe("done");
     // What was streamed is what is shown (the [n] markers keep their text inside their buttons).
-    const deltas = en.frames.filter((f) => f.type === "delta").map((f) => f.content as string).join("");
+    const deltas = en.frames
+      .filter((f) => f.type === "delta")
+      .map((f) => f.content as string)
+      .join("");
     const enText = await text(en.answer.locator(".msg-body"));
     expect(enText.length).toBeGreaterThan(20);
     expect(enText).toBe(deltas.replace(/\s+/g, " ").trim());
@@ -320,7 +335,9 @@ describe("demo page in Chromium", () => {
 
     // --- The screenshot: three documents, both answers with their sources.
     mkdirSync(RESULTS, { recursive: true });
-    await page.locator(".toast-close").evaluateAll((buttons) => buttons.forEach((b) => (b as HTMLButtonElement).click()));
+    await page.locator(".toast-close").evaluateAll((buttons) => {
+      for (const b of buttons) (b as HTMLButtonElement).click();
+    });
     await page.evaluate(() => document.fonts.ready);
     await page.screenshot({ path: join(RESULTS, "demo.png"), fullPage: true });
 

@@ -1,10 +1,23 @@
 // @docuchat/client (client/src) against `wrangler dev` and the local stack, as a Node app would use it: login,
 // upload with progress, waiting for ingestion, typed search, and the chat socket (streaming, cancel, reconnect).
 import { readFileSync } from "node:fs";
-import { createServer, type Server, type Socket, connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, inject, it } from "vitest";
-import { type AnswerFrame, type ChatState, CloseCode, createDocuChat, type DocuChatError, type ClientFrame, type ServerFrame, unwrap } from "../../client/src/index.ts";
-import { CloseCode as ServerCloseCode, type ClientFrame as ServerClientFrame, type ServerFrame as ServerServerFrame } from "../../src/chat/protocol.ts";
+import {
+  type AnswerFrame,
+  type ChatState,
+  type ClientFrame,
+  CloseCode,
+  createDocuChat,
+  type DocuChatError,
+  type ServerFrame,
+  unwrap,
+} from "../../client/src/index.ts";
+import {
+  type ClientFrame as ServerClientFrame,
+  CloseCode as ServerCloseCode,
+  type ServerFrame as ServerServerFrame,
+} from "../../src/chat/protocol.ts";
 
 const api = inject("apiUrl");
 const openaiUrl = inject("openaiUrl");
@@ -88,7 +101,10 @@ describe("@docuchat/client against the local stack", () => {
     const uploaded = await dc.uploadFile(new Blob([pdf], { type: "application/pdf" }), { filename: PDF, onProgress: (p) => progress.push(p) });
     expect(uploaded.filename).toBe(PDF);
     // Node's fetch cannot report upload bytes: the client reports the start and the end.
-    expect(progress).toEqual([{ loaded: 0, total: pdf.length }, { loaded: pdf.length, total: pdf.length }]);
+    expect(progress).toEqual([
+      { loaded: 0, total: pdf.length },
+      { loaded: pdf.length, total: pdf.length },
+    ]);
 
     const statuses: string[] = [];
     const ready = await dc.waitUntilReady(uploaded.id, { intervalMs: 100, onProgress: (d) => statuses.push(d.status) });
@@ -100,7 +116,9 @@ describe("@docuchat/client against the local stack", () => {
 
   it("throws the API's error when an upload is refused", async () => {
     const progress: number[] = [];
-    const err = await dc.uploadFile(new Blob(["not a pdf"]), { filename: "notes.txt", onProgress: (p) => progress.push(p.loaded) }).catch((e: DocuChatError) => e);
+    const err = await dc
+      .uploadFile(new Blob(["not a pdf"]), { filename: "notes.txt", onProgress: (p) => progress.push(p.loaded) })
+      .catch((e: DocuChatError) => e);
     expect(err).toMatchObject({ name: "DocuChatError", status: 415, code: "unsupported_media_type" });
     expect((err as DocuChatError).requestId).toMatch(/\S/);
     expect(progress).toEqual([0]);

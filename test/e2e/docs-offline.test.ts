@@ -21,7 +21,15 @@ describe("API reference offline", () => {
     browser = await chromium.launch({
       // Debian's Chromium by default; CHROMIUM_PATH points elsewhere (e.g. a Chrome on macOS).
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-sync",
+      ],
     });
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "en-US" });
     await context.route("**/*", (route) => {
@@ -54,7 +62,11 @@ describe("API reference offline", () => {
       page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
       const started = Date.now();
       await page.goto(`${apiUrl}${path}`);
-      for (const summary of OPERATIONS) await page.locator(summarySelector, { hasText: new RegExp(`^${summary}\\s*$`) }).first().waitFor({ state: "visible", timeout: 20_000 });
+      for (const summary of OPERATIONS)
+        await page
+          .locator(summarySelector, { hasText: new RegExp(`^${summary}\\s*$`) })
+          .first()
+          .waitFor({ state: "visible", timeout: 20_000 });
       console.log(`${path}: ${OPERATIONS.length} operations visible after ${Date.now() - started} ms`);
       expect(refused, "requests to other origins").toEqual(expectedRefused);
       // Chromium logs each refused request as a failed resource load, and nothing else may fail.

@@ -50,7 +50,15 @@ describe("examples/", () => {
       server = await serveExamples(0);
       browser = await chromium.launch({
         executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"],
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--no-first-run",
+          "--disable-quic",
+          "--disable-sync",
+        ],
       });
     });
     afterAll(async () => {
@@ -79,7 +87,11 @@ describe("examples/", () => {
       await page.evaluate(() => {
         const lengths: number[] = [];
         (window as unknown as { lengths: number[] }).lengths = lengths;
-        new MutationObserver(() => lengths.push(document.getElementById("answer")!.textContent!.length)).observe(document.getElementById("answer")!, { childList: true, characterData: true, subtree: true });
+        new MutationObserver(() => lengths.push(document.getElementById("answer")!.textContent!.length)).observe(document.getElementById("answer")!, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
       });
       await page.fill("#question", "How do I start a new section?");
       await page.click("#send");

@@ -36,6 +36,14 @@ it("shows the banner first, then the Worker's one line per request and nothing o
   expect(lines[0]).toBe("BANNER");
   expect(lines.filter((l) => l.includes('"route":"unmatched"'))).toHaveLength(1);
   const shown = lines.join("\n");
-  for (const chatter of ["Your Worker has access to the following bindings", "env.DOCUMENTS", "Request.cf", "getaddrinfo", "[wrangler:info]", "Scheduled Workers", "Starting local server"])
+  for (const chatter of [
+    "Your Worker has access to the following bindings",
+    "env.DOCUMENTS",
+    "Request.cf",
+    "getaddrinfo",
+    "[wrangler:info]",
+    "Scheduled Workers",
+    "Starting local server",
+  ])
     expect(shown).not.toContain(chatter);
 }, 120_000);

@@ -3,7 +3,7 @@
 // is a network error, and each rule touches only the connection strings it names.
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startNeonStandIn, type NeonStandIn } from "../../dev/neon/server.ts";
+import { type NeonStandIn, startNeonStandIn } from "../../dev/neon/server.ts";
 
 let stand: NeonStandIn;
 const urlOf = (database: string) => `postgres://postgres:postgres@db.localtest.me:5432/${database}`;
@@ -13,9 +13,16 @@ const addRule = async (rule: Record<string, unknown>) => {
   expect(res.status).toBe(201);
   return (await res.json()) as { id: number; held: number };
 };
-const held = async (id: number) => ((await (await control()).json()) as { faults: Array<{ id: number; held: number }> }).faults.find((r) => r.id === id)?.held;
+const held = async (id: number) =>
+  ((await (await control()).json()) as { faults: Array<{ id: number; held: number }> }).faults.find((r) => r.id === id)?.held;
 const settlesWithin = (promise: Promise<unknown>, ms: number) =>
-  Promise.race([promise.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+  ]);
 
 beforeAll(async () => {
   stand = await startNeonStandIn();
@@ -70,7 +77,13 @@ describe("Neon stand-in faults", () => {
   });
 
   it("refuses malformed rules", async () => {
-    for (const rule of [{ freeze: true }, { match: "x" }, { match: "x", freeze: true, status: 503 }, { match: "x", status: 404 }, { match: "x", freeze: true, times: 1 }]) {
+    for (const rule of [
+      { freeze: true },
+      { match: "x" },
+      { match: "x", freeze: true, status: 503 },
+      { match: "x", status: 404 },
+      { match: "x", freeze: true, times: 1 },
+    ]) {
       const res = await control({ method: "POST", body: JSON.stringify(rule) });
       expect(res.status, JSON.stringify(rule)).toBe(400);
     }

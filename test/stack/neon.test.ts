@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { neon, neonConfig, NeonDbError, Pool } from "@neondatabase/serverless";
+import { NeonDbError, neon, neonConfig, Pool } from "@neondatabase/serverless";
 import { eq } from "drizzle-orm";
 import { drizzle as drizzleHttp } from "drizzle-orm/neon-http";
 import { drizzle as drizzleWs } from "drizzle-orm/neon-serverless";
@@ -11,7 +11,7 @@ import { integer, pgTable, text } from "drizzle-orm/pg-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ws from "ws";
-import { startNeonStandIn, type NeonStandIn } from "../../dev/neon/server.ts";
+import { type NeonStandIn, startNeonStandIn } from "../../dev/neon/server.ts";
 
 // Host/port here only feed wsProxy's ?address=; the stand-in ignores them.
 const CONN = "postgres://postgres:postgres@db.localtest.me:5432/postgres";
@@ -110,10 +110,10 @@ describe("WebSocket protocol (Pool / Client)", () => {
   it("runs 20 concurrent pooled queries", async () => {
     const p = new Pool({ connectionString: CONN, max: 20 });
     try {
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => p.query("select $1::int as i, md5($1::text) as h", [i])),
-      );
-      results.forEach((r, i) => expect(r.rows[0].i).toBe(i));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => p.query("select $1::int as i, md5($1::text) as h", [i])));
+      results.forEach((r, i) => {
+        expect(r.rows[0].i).toBe(i);
+      });
       expect(p.totalCount).toBeGreaterThan(1);
     } finally {
       await p.end();
@@ -172,9 +172,7 @@ describe("HTTP protocol (neon())", () => {
   it("runs tagged-template queries with params and parses types", async () => {
     const rows = await sql()`select ${7}::int as a, ${"x"} as b, ${true}::bool as c, 9007199254740993::int8 as big,
       '{"k":[1]}'::jsonb as j, null::int as n, '2024-01-02T03:04:05Z'::timestamptz as t`;
-    expect(rows).toEqual([
-      { a: 7, b: "x", c: true, big: "9007199254740993", j: { k: [1] }, n: null, t: new Date("2024-01-02T03:04:05Z") },
-    ]);
+    expect(rows).toEqual([{ a: 7, b: "x", c: true, big: "9007199254740993", j: { k: [1] }, n: null, t: new Date("2024-01-02T03:04:05Z") }]);
   });
 
   it("supports arrayMode and fullResults", async () => {
@@ -256,7 +254,10 @@ describe("drizzle-orm", () => {
   it("neon-http inserts and selects", async () => {
     await neon(CONN)`create table notes (id int primary key, body text not null)`;
     const db = drizzleHttp({ client: neon(CONN) });
-    await db.insert(notes).values([{ id: 1, body: "one" }, { id: 2, body: "two" }]);
+    await db.insert(notes).values([
+      { id: 1, body: "one" },
+      { id: 2, body: "two" },
+    ]);
     expect(await db.select().from(notes).where(eq(notes.id, 2))).toEqual([{ id: 2, body: "two" }]);
     const [a, b] = await db.batch([db.insert(notes).values({ id: 3, body: "three" }).returning(), db.select().from(notes)]);
     expect(a).toEqual([{ id: 3, body: "three" }]);

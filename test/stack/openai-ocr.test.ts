@@ -12,7 +12,7 @@ import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionContentPart, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { imageInfo, imagePatches, imageTokens } from "../../dev/openai/images.ts";
-import { startOpenAIStandIn, type OpenAIStandIn, type OpenAIStandInOptions } from "../../dev/openai/server.ts";
+import { type OpenAIStandIn, type OpenAIStandInOptions, startOpenAIStandIn } from "../../dev/openai/server.ts";
 
 const API_KEY = "test";
 const FIXTURES = new URL("../fixtures/pdf/", import.meta.url);
@@ -79,7 +79,10 @@ const ocrMessages = (prompt: string, ...images: ChatCompletionContentPart[]): Ch
 const textPromptTokens = (messages: ChatCompletionMessageParam[]) =>
   3 +
   messages.reduce((n, m) => {
-    const text = typeof m.content === "string" ? m.content : (m.content as { type: string; text?: string }[]).flatMap((p) => (p.type === "text" ? [p.text!] : [])).join("\n");
+    const text =
+      typeof m.content === "string"
+        ? m.content
+        : (m.content as { type: string; text?: string }[]).flatMap((p) => (p.type === "text" ? [p.text!] : [])).join("\n");
     return n + 3 + o200k.encode(m.role).length + o200k.encode(text).length;
   }, 0);
 
@@ -89,7 +92,11 @@ const MINI = { base: 2833, tile: 5667 }; // gpt-4o-mini bills images at ~33x gpt
 const GPT4O = { base: 85, tile: 170 };
 
 type ApiErr = InstanceType<typeof OpenAI.APIError>;
-const fail = (p: Promise<unknown>) => p.then(() => expect.unreachable("the request should have failed"), (e: unknown) => e as ApiErr);
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable("the request should have failed"),
+    (e: unknown) => e as ApiErr,
+  );
 
 /** Single-image OCR results, so later tests can compare against them without re-running tesseract. */
 const single = new Map<string, Promise<string>>();
@@ -97,7 +104,9 @@ const ocrOnce = (key: string, url: string) => {
   if (!single.has(key))
     single.set(
       key,
-      client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("Transcribe.", imagePart(url)) }).then((r) => r.choices[0]!.message.content!),
+      client.chat.completions
+        .create({ model: "gpt-4o-mini", messages: ocrMessages("Transcribe.", imagePart(url)) })
+        .then((r) => r.choices[0]!.message.content!),
     );
   return single.get(key)!;
 };
@@ -177,7 +186,11 @@ describe("vision chat completions answered by tesseract", () => {
     expect(res.usage!.prompt_tokens).toBe(textPromptTokens(messages) + MINI.base + MINI.tile * FA_TILES + MINI.base);
 
     // max_completion_tokens cuts the transcription like any answer.
-    const cut = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(faPng))), max_completion_tokens: 5 });
+    const cut = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ocrMessages("x", imagePart(dataUrl(faPng))),
+      max_completion_tokens: 5,
+    });
     expect(cut.choices[0]!.finish_reason).toBe("length");
     expect(cut.usage!.completion_tokens).toBe(5);
     expect(fa.startsWith(cut.choices[0]!.message.content!)).toBe(true);
@@ -204,13 +217,21 @@ describe("vision chat completions answered by tesseract", () => {
     }
 
     const detail = await fail(
-      client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", { type: "image_url", image_url: { url: dataUrl(faPng), detail: "ultra" as "low" } }) }),
+      client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: ocrMessages("x", { type: "image_url", image_url: { url: dataUrl(faPng), detail: "ultra" as "low" } }),
+      }),
     );
     expect(detail).toMatchObject({ status: 400, code: "invalid_value", param: "messages[1].content[1].image_url.detail" });
-    const notObject = await fail(client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", { type: "image_url", image_url: dataUrl(faPng) } as never) }));
+    const notObject = await fail(
+      client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", { type: "image_url", image_url: dataUrl(faPng) } as never) }),
+    );
     expect(notObject).toMatchObject({ status: 400, code: "invalid_type", param: "messages[1].content[1].image_url" });
     const inSystem = await fail(
-      client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "system", content: [imagePart(dataUrl(faPng))] } as never, { role: "user", content: "x" }] }),
+      client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "system", content: [imagePart(dataUrl(faPng))] } as never, { role: "user", content: "x" }],
+      }),
     );
     expect(inSystem).toMatchObject({ status: 400, code: "invalid_value", param: "messages[0]" });
     expect(inSystem.message).toMatch(/only allowed for messages with role 'user'/);
@@ -227,20 +248,30 @@ describe("vision chat completions answered by tesseract", () => {
     expect(res.status).toBe(400);
     const json = (await res.json()) as { error: Record<string, unknown> };
     expect(Object.keys(json.error).sort()).toEqual(["code", "message", "param", "type"]);
-    expect(json.error).toMatchObject({ type: "invalid_request_error", code: "invalid_image_format", message: expect.stringMatching(/below 20 MB.*20\.0 MB/) });
+    expect(json.error).toMatchObject({
+      type: "invalid_request_error",
+      code: "invalid_image_format",
+      message: expect.stringMatching(/below 20 MB.*20\.0 MB/),
+    });
   });
 
   it("fault injection applies to OCR requests like to any chat request", async () => {
     const mk = `mk-${randomUUID()}`;
     await fetch(`${origin}/__faults`, { method: "POST", body: JSON.stringify({ match: mk, endpoint: "chat", status: 503 }) });
-    const err = await fail(client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages(`page 1 ${mk}`, imagePart(dataUrl(faPng))) }));
+    const err = await fail(
+      client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages(`page 1 ${mk}`, imagePart(dataUrl(faPng))) }),
+    );
     expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     expect(err.status).toBe(503);
     expect(err.code).toBeNull(); // the injected overload error, not ocr_unavailable
 
     const mk2 = `mk-${randomUUID()}`;
     await fetch(`${origin}/__faults`, { method: "POST", body: JSON.stringify({ match: mk2, cut_after_chunks: 3 }) });
-    const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages(`page 1 ${mk2}`, imagePart(dataUrl(faPng))), stream: true });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: ocrMessages(`page 1 ${mk2}`, imagePart(dataUrl(faPng))),
+      stream: true,
+    });
     const got: ChatCompletionChunk[] = [];
     const broke = await (async () => {
       for await (const c of stream) got.push(c);
@@ -253,7 +284,10 @@ describe("vision chat completions answered by tesseract", () => {
     const own = await startOpenAIStandIn();
     try {
       const c = new OpenAI({ baseURL: own.url, apiKey: "x", maxRetries: 0 });
-      const a = await c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"), "low")) });
+      const a = await c.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"), "low")),
+      });
       const s = await c.chat.completions.create({
         model: "gpt-4o",
         messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))),
@@ -287,8 +321,9 @@ async function withStandIn(opts: OpenAIStandInOptions, env: Record<string, strin
   try {
     s = await startOpenAIStandIn(opts);
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
   try {
     // Default retries (2): the point is that ocr_unavailable and ocr_timeout are not retried.
@@ -314,11 +349,15 @@ function fakeTesseract(name: string, body: string): string {
 describe("OCR availability, limits and configuration", () => {
   it("no tesseract: 503 server_error ocr_unavailable naming the fix, not retried by the SDK", async () => {
     await withStandIn({}, { OPENAI_STANDIN_TESSERACT: join(tmp, "no-such-dir", "tesseract") }, async (s, c) => {
-      const err = await fail(c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }));
+      const err = await fail(
+        c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }),
+      );
       expect(err).toBeInstanceOf(OpenAI.InternalServerError);
       expect(err).toMatchObject({ status: 503, type: "server_error", code: "ocr_unavailable" });
       // The body's message (the SDK's err.message prefixes the status).
-      expect((err.error as { message: string }).message).toMatch(/^OCR is not available in the OpenAI stand-in: tesseract was not found at '.*no-such-dir\/tesseract'/);
+      expect((err.error as { message: string }).message).toMatch(
+        /^OCR is not available in the OpenAI stand-in: tesseract was not found at '.*no-such-dir\/tesseract'/,
+      );
       expect(err.message).toContain("apt-get install tesseract-ocr tesseract-ocr-fas tesseract-ocr-eng");
       expect(err.headers?.get("x-should-retry")).toBe("false");
       expect(await chatRequests(s)).toBe(1); // one request: the SDK obeyed x-should-retry
@@ -326,7 +365,9 @@ describe("OCR availability, limits and configuration", () => {
       await expect(c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] })).resolves.toBeTruthy();
     });
     await withStandIn({ ocr: { tesseract: "tesseract-not-installed-here" } }, {}, async (_s, c) => {
-      const err = await fail(c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }));
+      const err = await fail(
+        c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }),
+      );
       expect(err).toMatchObject({ status: 503, code: "ocr_unavailable" });
       expect(err.message).toMatch(/tesseract was not found on PATH/);
     });
@@ -334,7 +375,9 @@ describe("OCR availability, limits and configuration", () => {
 
   it("missing traineddata: 503 ocr_unavailable naming the language and its Debian package", async () => {
     await withStandIn({}, { OPENAI_STANDIN_OCR_LANGS: "fas+zzz_qq" }, async (s, c) => {
-      const err = await fail(c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }));
+      const err = await fail(
+        c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }),
+      );
       expect(err).toMatchObject({ status: 503, type: "server_error", code: "ocr_unavailable" });
       expect(err.message).toMatch(/no traineddata for 'zzz_qq' \(it has: .*fas.*\); apt-get install tesseract-ocr-zzz-qq/);
       expect(await chatRequests(s)).toBe(1);
@@ -342,7 +385,10 @@ describe("OCR availability, limits and configuration", () => {
   });
 
   it("runs tesseract with stdin image, the configured languages, OMP_THREAD_LIMIT=1; cleans form feeds and bidi marks", async () => {
-    const bin = fakeTesseract("echo-tesseract", `head -c 8 | od -An -tx1 | tr -d ' \\n'; printf '\\n\\u200eargs: %s\\u200f\\n\\n\\n\\n\\fOMP=%s\\n\\f' "$*" "$OMP_THREAD_LIMIT"`);
+    const bin = fakeTesseract(
+      "echo-tesseract",
+      `head -c 8 | od -An -tx1 | tr -d ' \\n'; printf '\\n\\u200eargs: %s\\u200f\\n\\n\\n\\n\\fOMP=%s\\n\\f' "$*" "$OMP_THREAD_LIMIT"`,
+    );
     await withStandIn({}, { OPENAI_STANDIN_TESSERACT: bin, OPENAI_STANDIN_OCR_LANGS: "eng" }, async (_s, c) => {
       const res = await c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(faPng))) });
       // The PNG signature arrived on stdin; the form feeds, LRM/RLM and extra blank lines are gone.
@@ -357,7 +403,9 @@ describe("OCR availability, limits and configuration", () => {
     await withStandIn({ ocr: { tesseract: bin } }, {}, async (_s, c) => {
       const t0 = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) })),
+        Array.from({ length: 5 }, () =>
+          c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }),
+        ),
       );
       expect(results.every((r) => r.choices[0]!.message.content === "done")).toBe(true);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(3 * 300 - 50); // 5 runs, 2 at a time: 3 rounds
@@ -374,12 +422,19 @@ describe("OCR availability, limits and configuration", () => {
     await withStandIn({ ocr: { tesseract: bin, concurrency: 1 } }, {}, async (_s, c) => {
       const first = c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) });
       const ac = new AbortController();
-      const second = c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }, { signal: ac.signal });
+      const second = c.chat.completions.create(
+        { model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) },
+        { signal: ac.signal },
+      );
       setTimeout(() => ac.abort(), 100); // while it waits behind the first
       await expect(second).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
       await first;
       await new Promise((r) => setTimeout(r, 500));
-      expect(readFileSync(log, "utf8").split("\n").filter((l) => l === "+")).toHaveLength(1); // the abandoned one never ran
+      expect(
+        readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l === "+"),
+      ).toHaveLength(1); // the abandoned one never ran
       // ... and took no slot with it: the next request still gets the single slot.
       const next = c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) });
       const late = new Promise((r) => setTimeout(() => r("stuck"), 3000));
@@ -392,7 +447,9 @@ describe("OCR availability, limits and configuration", () => {
     const bin = fakeTesseract("stuck-tesseract", `echo $$ > '${pidFile}'; exec sleep 30`);
     await withStandIn({ ocr: { tesseract: bin, timeoutMs: 300 } }, {}, async (s, c) => {
       const t0 = Date.now();
-      const err = await fail(c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }));
+      const err = await fail(
+        c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }),
+      );
       expect(err).toMatchObject({ status: 500, type: "server_error", code: "ocr_timeout" });
       expect(err.message).toMatch(/ran over 0\.3 s on messages\[1\]\.content\[1\]/);
       expect(Date.now() - t0).toBeLessThan(5000);
@@ -402,7 +459,10 @@ describe("OCR availability, limits and configuration", () => {
     writeFileSync(pidFile, "");
     await withStandIn({ ocr: { tesseract: bin } }, {}, async (_s, c) => {
       const ac = new AbortController();
-      const req = c.chat.completions.create({ model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) }, { signal: ac.signal });
+      const req = c.chat.completions.create(
+        { model: "gpt-4o-mini", messages: ocrMessages("x", imagePart(dataUrl(enJpeg, "image/jpeg"))) },
+        { signal: ac.signal },
+      );
       let pid = 0;
       for (let i = 0; i < 100 && !pid; i++) {
         await new Promise((r) => setTimeout(r, 20));

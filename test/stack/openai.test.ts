@@ -5,7 +5,7 @@ import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FALLBACK_EN, FALLBACK_FA } from "../../dev/openai/chat.ts";
-import { startOpenAIStandIn, type OpenAIStandIn } from "../../dev/openai/server.ts";
+import { type OpenAIStandIn, startOpenAIStandIn } from "../../dev/openai/server.ts";
 
 const API_KEY = "test";
 let standIn: OpenAIStandIn;
@@ -389,7 +389,13 @@ describe("stats", () => {
       const c = new OpenAI({ baseURL: own.url, apiKey: "x", maxRetries: 0 });
       const statsUrl = own.url.replace(/\/v1$/, "/__stats");
       const e = await c.embeddings.create({ model: "text-embedding-3-small", input: ["alpha beta", "gamma"] });
-      const r = await c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "system", content: "[1] Alpha is first." }, { role: "user", content: "What is alpha?" }] });
+      const r = await c.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "system", content: "[1] Alpha is first." },
+          { role: "user", content: "What is alpha?" },
+        ],
+      });
       const s = await c.chat.completions.create({
         model: "gpt-4o-mini",
         messages: [{ role: "user", content: "hi" }],

@@ -4,12 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ratelimit } from "@upstash/ratelimit";
+import type { RedisConfigNodejs } from "@upstash/redis";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { findRedisServer } from "../../dev/upstash/backend.ts";
-import { startUpstashStandIn } from "../../dev/upstash/server.ts";
 import type { UpstashStandIn } from "../../dev/upstash/server.ts";
-import type { RedisConfigNodejs } from "@upstash/redis";
+import { startUpstashStandIn } from "../../dev/upstash/server.ts";
 
 const TOKEN = "test-token";
 const hasRedisServer = findRedisServer() !== undefined;
@@ -36,8 +36,7 @@ function backendSuite(title: string, spawnRedisServer: boolean, expected: Upstas
   describe(title, () => {
     let standIn: UpstashStandIn;
     let redis: Redis;
-    const client = (opts: Partial<RedisConfigNodejs> = {}) =>
-      new Redis({ url: standIn.url, token: TOKEN, enableTelemetry: false, ...opts });
+    const client = (opts: Partial<RedisConfigNodejs> = {}) => new Redis({ url: standIn.url, token: TOKEN, enableTelemetry: false, ...opts });
 
     beforeAll(async () => {
       standIn = await startUpstashStandIn({ token: TOKEN, spawnRedisServer });
@@ -101,7 +100,11 @@ function backendSuite(title: string, spawnRedisServer: boolean, expected: Upstas
       expect(await redis.hgetall("user:none")).toBeNull();
       // raw protocol: flat array of base64 strings; integers and "OK" untouched
       const post = (body: unknown) =>
-        fetch(standIn.url, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "upstash-encoding": "base64" }, body: JSON.stringify(body) }).then((r) => r.json());
+        fetch(standIn.url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKEN}`, "upstash-encoding": "base64" },
+          body: JSON.stringify(body),
+        }).then((r) => r.json());
       const raw = (await post(["HGETALL", "user:1"])) as { result: string[] };
       expect(raw.result.map((s) => Buffer.from(s, "base64").toString("utf8")).sort()).toEqual(["31", "Sara", "age", "city", "name", "تهران"]);
       expect(await post(["SET", "raw", "x"])).toEqual({ result: "OK" });
@@ -168,7 +171,11 @@ function backendSuite(title: string, spawnRedisServer: boolean, expected: Upstas
     it("a command error is thrown with the Redis message (HTTP 400)", async () => {
       await redis.set("not-a-number", "abc");
       await expect(redis.incr("not-a-number")).rejects.toThrow(/ERR value is not an integer or out of range/);
-      const res = await fetch(standIn.url, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(["INCR", "not-a-number"]) });
+      const res = await fetch(standIn.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(["INCR", "not-a-number"]),
+      });
       expect(res.status).toBe(400);
     });
 

@@ -1,8 +1,9 @@
 // Test helpers that drive the real Worker (inside workerd) through its public HTTP API.
-import { env, exports } from "cloudflare:workers";
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import worker from "../../src/index.ts";
+import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import worker from "../../src/index.ts";
 import { checkContract } from "./openapi-contract.ts";
 
 export interface CallOptions {
@@ -107,7 +108,11 @@ export async function waitForIngestion(token: string, id: string, { tenant = "ac
 export async function search(token: string, body: Record<string, unknown>, tenant = "acme") {
   const res = await call("/v1/search", { tenant, token, body });
   if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);
-  return (await json<{ results: Array<{ chunk_id: string; file_id: string; filename: string; page_start: number; page_end: number; score: number; text: string }> }>(res)).results;
+  return (
+    await json<{
+      results: Array<{ chunk_id: string; file_id: string; filename: string; page_start: number; page_end: number; score: number; text: string }>;
+    }>(res)
+  ).results;
 }
 
 /** Runs the real Worker with some bindings changed, as a differently configured or degraded deployment would. */

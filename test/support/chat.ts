@@ -1,6 +1,7 @@
 // A small client for the chat WebSocket (GET /ws/chat) inside workerd, plus the OpenAI stand-in's test controls.
-import { env, exports } from "cloudflare:workers";
+
 import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import type { Citation, ServerFrame } from "../../src/chat/protocol.ts";
 import type { Totals, WindowReport } from "../../src/usage/report.ts";
 import { call, json, uniqueIp } from "./api.ts";
@@ -191,8 +192,7 @@ export const citationMarkers = (text: string) => [...text.matchAll(/ \[(\d+)\](?
 
 /** The sentence of an answer containing `needle`, and the [n] the stand-in put right after it. */
 export function citedSentence(text: string, needle: string): { sentence: string; n: number } | null {
-  for (const m of text.matchAll(/(.*?) \[(\d+)\](?: |$)/g))
-    if (m[1]!.includes(needle)) return { sentence: m[1]!.trim(), n: Number(m[2]) };
+  for (const m of text.matchAll(/(.*?) \[(\d+)\](?: |$)/g)) if (m[1]!.includes(needle)) return { sentence: m[1]!.trim(), n: Number(m[2]) };
   return null;
 }
 

@@ -2,9 +2,10 @@
 // the operation documents, a JSON body must validate against the documented schema (Ajv, JSON Schema 2020-12 as
 // OpenAPI 3.1 uses it), another body must have a documented media type, and every X-Request-Id, RateLimit-* and
 // Retry-After header must be documented. Requests to no documented operation (/docs, unknown paths) are not held.
+
+import { exports } from "cloudflare:workers";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { exports } from "cloudflare:workers";
 
 const DOC_ID = "https://docuchat.test/openapi.json";
 const CHECKED_HEADERS = ["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"];
@@ -35,6 +36,8 @@ export interface Violation {
 const violations: Violation[] = [];
 /** Every violation seen so far by this test file. */
 export const contractViolations = (): readonly Violation[] => violations;
+/** The violations seen so far, forgotten: what a test that provokes them on purpose takes away. */
+export const takeViolations = (): Violation[] => violations.splice(0);
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
 

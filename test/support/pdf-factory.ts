@@ -175,7 +175,10 @@ export function makeCyclicPagesPdf(): Uint8Array {
  */
 export function makeFilledFormPdf(label: string, value: string, note: string): Uint8Array {
   // 1 catalog, 2 pages, 3 font, 4 page, 5 content, 6 field widget, 7 its appearance, 8 free text.
-  const appearance = stream("/Type /XObject /Subtype /Form /BBox [0 0 300 20] /Resources << /Font << /F1 3 0 R >> >>", `/Tx BMC BT /F1 11 Tf 2 5 Td (${pdfString(value)}) Tj ET EMC`);
+  const appearance = stream(
+    "/Type /XObject /Subtype /Form /BBox [0 0 300 20] /Resources << /Font << /F1 3 0 R >> >>",
+    `/Tx BMC BT /F1 11 Tf 2 5 Td (${pdfString(value)}) Tj ET EMC`,
+  );
   return writePdf([
     "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] /DA (/F1 11 Tf 0 g) /DR << /Font << /F1 3 0 R >> >> >> >>",
     "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
@@ -189,7 +192,11 @@ export function makeFilledFormPdf(label: string, value: string, note: string): U
 }
 
 /** UTF-16 code units of s as big-endian hex, the char codes of a UCS-2 / UTF-16 CMap. */
-const utf16Hex = (s: string) => [...s].map((ch) => ch.charCodeAt(0).toString(16).padStart(4, "0")).join("").toUpperCase();
+const utf16Hex = (s: string) =>
+  [...s]
+    .map((ch) => ch.charCodeAt(0).toString(16).padStart(4, "0"))
+    .join("")
+    .toUpperCase();
 
 /**
  * One page of Chinese text shown as a PDF writer without font embedding writes it: a Type0 font whose
@@ -230,7 +237,10 @@ export async function makeHugeImagePdf(side: number): Promise<Uint8Array> {
     const row = new Uint8Array(1 << 20).fill(255);
     for (let left = side * side; left > 0; left -= row.length) yield left >= row.length ? row : row.subarray(0, left);
   }
-  const image = stream(`/Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`, await deflate(pixels()));
+  const image = stream(
+    `/Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode`,
+    await deflate(pixels()),
+  );
   return pagesPdf(["q 612 0 0 792 0 0 cm /Im1 Do Q"], [image], "", "<< /XObject << /Im1 6 0 R >> >>");
 }
 
@@ -240,7 +250,9 @@ export async function makeHugeImagePdf(side: number): Promise<Uint8Array> {
  */
 export function makeColumnsAndTablePdf(left: string[], right: string[], table: string[][]): Uint8Array {
   const column = (x: number, lines: string[]) => `BT /F1 10 Tf 12 TL ${x} 740 Td ${lines.map((l) => `(${pdfString(l)}) Tj T*`).join(" ")} ET`;
-  const rows = table.map((cells, r) => cells.map((cell, c) => `BT /F1 10 Tf ${50 + c * 170} ${400 - r * 14} Td (${pdfString(cell)}) Tj ET`).join("\n"));
+  const rows = table.map((cells, r) =>
+    cells.map((cell, c) => `BT /F1 10 Tf ${50 + c * 170} ${400 - r * 14} Td (${pdfString(cell)}) Tj ET`).join("\n"),
+  );
   return pagesPdf([[column(50, left), column(320, right), ...rows].join("\n")]);
 }
 
@@ -292,7 +304,8 @@ export async function makeCompressedTextPdf(chars: number, { seed = 0, pages = 1
   const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA, stream("/Filter /FlateDecode", await deflate(lines()))];
   const kids = Array.from({ length: pages }, (_, i) => `${objects.length + 1 + i} 0 R`);
   objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${pages} >>`;
-  for (let i = 0; i < pages; i++) objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>`);
+  for (let i = 0; i < pages; i++)
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>`);
   return writePdf(objects);
 }
 
@@ -319,7 +332,8 @@ export async function makeWhitespaceBombPdf(
   // 1-3 as usual, then (text page + its content,) the bomb page and the bomb.
   const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA];
   const kids: string[] = [];
-  const page = (contentRef: string) => `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentRef} >>`;
+  const page = (contentRef: string) =>
+    `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> >> /Contents ${contentRef} >>`;
   if (text !== undefined) {
     kids.push(`${objects.length + 1} 0 R`);
     objects.push(page(`${objects.length + 2} 0 R`), stream("", textContent(text)));

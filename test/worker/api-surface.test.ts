@@ -6,7 +6,11 @@ describe("GET /", () => {
   it("names the service, its version and links", async () => {
     const res = await call("/", { tenant: null });
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ name: "DocuChat", version: expect.stringMatching(/^\d+\.\d+\.\d+/), links: { docs: "/docs", openapi: "/openapi.json" } });
+    expect(await json(res)).toMatchObject({
+      name: "DocuChat",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      links: { docs: "/docs", openapi: "/openapi.json" },
+    });
   });
 });
 
@@ -62,14 +66,18 @@ describe("OpenAPI", () => {
     // Every $ref resolves, and every operation has responses.
     const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const ref of refs) expect(doc.components.schemas[ref.split("/").pop()!.slice(0, -1)], ref).toBeDefined();
-    for (const ops of Object.values<any>(doc.paths)) for (const op of Object.values<any>(ops)) expect(Object.keys(op.responses).length).toBeGreaterThan(0);
+    for (const ops of Object.values<any>(doc.paths))
+      for (const op of Object.values<any>(ops)) expect(Object.keys(op.responses).length).toBeGreaterThan(0);
   });
 
   it("gives every operation a unique operationId, and declares the tenant header once, as a security scheme", async () => {
     const doc = await json(await call("/openapi.json", { tenant: null }));
     const operations = Object.values<any>(doc.paths).flatMap((ops) => Object.values<any>(ops));
     const ids = operations.map((op) => op.operationId);
-    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)), ids.join(", ")).toBe(true);
+    expect(
+      ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)),
+      ids.join(", "),
+    ).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     expect(doc.paths["/v1/files"].post.operationId).toBe("uploadFile");
     expect(doc.components.securitySchemes.tenant).toEqual(expect.objectContaining({ type: "apiKey", in: "header", name: "X-Tenant-ID" }));
@@ -87,7 +95,12 @@ describe("OpenAPI", () => {
         expect(op.responses["500"], `${method} ${path}`).toBeDefined();
         for (const response of Object.values<any>(op.responses)) expect(response.headers["X-Request-Id"], `${method} ${path}`).toBeDefined();
       }
-    expect(Object.keys(doc.paths["/v1/files"].get.responses["200"].headers)).toEqual(["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]);
+    expect(Object.keys(doc.paths["/v1/files"].get.responses["200"].headers)).toEqual([
+      "X-Request-Id",
+      "RateLimit-Limit",
+      "RateLimit-Remaining",
+      "RateLimit-Reset",
+    ]);
     expect(doc.paths["/v1/files"].get.responses["429"].headers["Retry-After"]).toBeDefined();
     expect(doc.paths["/v1/search"].post.responses["415"]).toBeDefined();
     expect(doc.paths["/v1/search"].post.responses["413"]).toBeDefined();
@@ -134,7 +147,11 @@ describe("cross-cutting behaviour", () => {
     const preflight = await call("/v1/me", {
       method: "OPTIONS",
       tenant: null,
-      headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization,x-tenant-id" },
+      headers: {
+        Origin: "https://app.example.com",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization,x-tenant-id",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example.com");
@@ -152,11 +169,15 @@ describe("cross-cutting behaviour", () => {
 
   it("hides internal errors: an unreachable database is a 503 with no stack trace, driver message or address", async () => {
     // The lookup of a tenant not yet cached fails deep inside the driver.
-    const res = await fetchWithEnv("/v1/auth/request-code", { NEON_LOCAL_PROXY: "127.0.0.1:9" }, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Tenant-ID": "not-cached-anywhere" },
-      body: JSON.stringify({ email: "a@example.com" }),
-    });
+    const res = await fetchWithEnv(
+      "/v1/auth/request-code",
+      { NEON_LOCAL_PROXY: "127.0.0.1:9" },
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Tenant-ID": "not-cached-anywhere" },
+        body: JSON.stringify({ email: "a@example.com" }),
+      },
+    );
     expect(res.status).toBe(503);
     expect(res.headers.get("Retry-After")).toBe("5");
     const body = await json(res);
@@ -165,11 +186,15 @@ describe("cross-cutting behaviour", () => {
   });
 
   it("fails closed on the auth routes when the rate limiter is down (503), instead of allowing unlimited guesses", async () => {
-    const res = await fetchWithEnv("/v1/auth/verify-code", { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" }, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", "CF-Connecting-IP": "10.9.9.9" },
-      body: JSON.stringify({ email: "a@example.com", code: "123456" }),
-    });
+    const res = await fetchWithEnv(
+      "/v1/auth/verify-code",
+      { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" },
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", "CF-Connecting-IP": "10.9.9.9" },
+        body: JSON.stringify({ email: "a@example.com", code: "123456" }),
+      },
+    );
     expect(res.status).toBe(503);
     expectErrorShape(await json(res), "rate_limiter_unavailable");
   });
@@ -177,7 +202,12 @@ describe("cross-cutting behaviour", () => {
 
 describe("configuration", () => {
   it("names every missing or wrong variable", async () => {
-    const res = await fetchWithEnv("/healthz", { JWT_SECRET: "short", UPSTASH_REDIS_REST_URL: undefined, RATE_LIMIT_API_PER_USER: "lots", CHAT_TIMEOUT_MS: "fast" });
+    const res = await fetchWithEnv("/healthz", {
+      JWT_SECRET: "short",
+      UPSTASH_REDIS_REST_URL: undefined,
+      RATE_LIMIT_API_PER_USER: "lots",
+      CHAT_TIMEOUT_MS: "fast",
+    });
     expect(res.status).toBe(500);
     const body = await json(res);
     expectErrorShape(body, "misconfigured");
@@ -189,7 +219,12 @@ describe("configuration", () => {
   });
 
   it("refuses the dev login shortcut in a production configuration", async () => {
-    const res = await fetchWithEnv("/healthz", { ENVIRONMENT: "production", MAIL_PROVIDER: "resend", RESEND_API_KEY: "re_x", NEON_LOCAL_PROXY: undefined });
+    const res = await fetchWithEnv("/healthz", {
+      ENVIRONMENT: "production",
+      MAIL_PROVIDER: "resend",
+      RESEND_API_KEY: "re_x",
+      NEON_LOCAL_PROXY: undefined,
+    });
     const body = await json(res);
     expect(res.status).toBe(500);
     expect(body.error.message).toContain("DEV_RETURN_LOGIN_CODE is only allowed when ENVIRONMENT=development");
@@ -197,11 +232,15 @@ describe("configuration", () => {
 
   it("does not return the code when the dev shortcut is off", async () => {
     const { user } = await login();
-    const res = await fetchWithEnv("/v1/auth/request-code", { DEV_RETURN_LOGIN_CODE: "false" }, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", "CF-Connecting-IP": "10.8.8.8" },
-      body: JSON.stringify({ email: `fresh.${user.id}@example.com` }),
-    });
+    const res = await fetchWithEnv(
+      "/v1/auth/request-code",
+      { DEV_RETURN_LOGIN_CODE: "false" },
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", "CF-Connecting-IP": "10.8.8.8" },
+        body: JSON.stringify({ email: `fresh.${user.id}@example.com` }),
+      },
+    );
     expect(res.status).toBe(202);
     expect(await json(res)).toEqual({ status: "sent", expires_in: 600 });
   });

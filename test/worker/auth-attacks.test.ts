@@ -92,7 +92,10 @@ describe("login code guessing under concurrency", () => {
       const outcomes = checks.map((c) => c.outcome);
       const n = (o: string) => outcomes.filter((x) => x === o).length;
       expect(n("accepted") + n("wrong") + n("burned")).toBeLessThanOrEqual(MAX_WRONG_ATTEMPTS);
-      const left = checks.filter((c) => c.outcome === "wrong").map((c) => c.attemptsLeft).sort();
+      const left = checks
+        .filter((c) => c.outcome === "wrong")
+        .map((c) => c.attemptsLeft)
+        .sort();
       if (n("accepted")) {
         // Compared before the burn (arrival order is not send order): the wrong ones before it counted down.
         expect({ accepted: n("accepted"), burned: n("burned") }).toEqual({ accepted: 1, burned: 0 });

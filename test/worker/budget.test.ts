@@ -14,7 +14,12 @@ const services = createServices(config);
 /** A fresh user of `tenant` who has already spent `spent` tokens today. */
 async function userWhoSpent(spent: number, tenant = "acme") {
   const { user } = await login(uniqueEmail(), tenant);
-  if (spent) await sql().query("insert into usage_events (tenant_id, user_id, kind, model, embedding_tokens) values ($1, $2, 'embedding', 'test', $3)", [tenant, user.id, spent]);
+  if (spent)
+    await sql().query("insert into usage_events (tenant_id, user_id, kind, model, embedding_tokens) values ($1, $2, 'embedding', 'test', $3)", [
+      tenant,
+      user.id,
+      spent,
+    ]);
   return { tenantId: tenant, userId: user.id };
 }
 

@@ -1,8 +1,9 @@
 // Chat over the WebSocket when things go wrong: bad frames, refused models, a busy session, cancel, every kind of
 // upstream failure (rate limit, outage, rejection, timeout, cut stream, failing embeddings) and spent quotas.
 // Faults are injected into the OpenAI stand-in for questions carrying a unique marker.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
 import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
@@ -230,10 +231,14 @@ describe("busy and cancel", () => {
     chat.message(question(m));
     await chat.next("citations");
     chat.close();
-    const messages = await eventually(async () => {
-      const { messages } = await sessionMessages(owner.token, chat.sessionId);
-      return messages.length === 2 ? messages : undefined;
-    }, 5_000, "the stored answer");
+    const messages = await eventually(
+      async () => {
+        const { messages } = await sessionMessages(owner.token, chat.sessionId);
+        return messages.length === 2 ? messages : undefined;
+      },
+      5_000,
+      "the stored answer",
+    );
     expect(messages[1]).toMatchObject({ role: "assistant", status: "complete" });
     expect(messages[1]!.content).toContain("nine in the morning");
   });
@@ -242,7 +247,13 @@ describe("busy and cancel", () => {
 describe("upstream failures", () => {
   const cases: Array<{ name: string; fault: Omit<FaultSpec, "match">; code: string; retryable: boolean; remaining?: number }> = [
     // times 3: the first try and the SDK's single retry use two, so one is left.
-    { name: "a 429 that outlasts the retry", fault: { status: 429, times: 3, retry_after_ms: 10 }, code: "upstream_rate_limited", retryable: true, remaining: 1 },
+    {
+      name: "a 429 that outlasts the retry",
+      fault: { status: 429, times: 3, retry_after_ms: 10 },
+      code: "upstream_rate_limited",
+      retryable: true,
+      remaining: 1,
+    },
     { name: "a 500 that outlasts the retry", fault: { status: 500, times: 3 }, code: "upstream_error", retryable: true, remaining: 1 },
     { name: "a 503 that outlasts the retry", fault: { status: 503, times: 3 }, code: "upstream_error", retryable: true, remaining: 1 },
     { name: "a 400 (not retried)", fault: { status: 400, times: 2 }, code: "upstream_rejected", retryable: false, remaining: 1 },
@@ -377,11 +388,15 @@ describe("quotas", () => {
     expect(a.error!.message).toBe("Your organisation's daily token budget is used up; try again later");
     chat.close();
 
-    const res = await fetchWithEnv("/v1/search", { DAILY_TOKEN_BUDGET_PER_TENANT: "1" }, {
-      method: "POST",
-      headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${u.token}`, "Content-Type": "application/json", "CF-Connecting-IP": "10.250.0.1" },
-      body: JSON.stringify({ query: "ferry" }),
-    });
+    const res = await fetchWithEnv(
+      "/v1/search",
+      { DAILY_TOKEN_BUDGET_PER_TENANT: "1" },
+      {
+        method: "POST",
+        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${u.token}`, "Content-Type": "application/json", "CF-Connecting-IP": "10.250.0.1" },
+        body: JSON.stringify({ query: "ferry" }),
+      },
+    );
     expect(res.status).toBe(429);
     const body = await json(res);
     expectErrorShape(body, "quota_exceeded");

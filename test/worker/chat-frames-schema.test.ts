@@ -16,7 +16,11 @@ const validators: Record<Direction, Map<string, ValidateFunction>> = { send: new
 let owner: { token: string };
 
 /** Follows a local "#/a/b" reference in the document. */
-const resolve = (ref: string) => ref.slice(2).split("/").reduce((node, key) => node?.[key], doc);
+const resolve = (ref: string) =>
+  ref
+    .slice(2)
+    .split("/")
+    .reduce((node, key) => node?.[key], doc);
 
 /** The schema errors of a frame in this direction, by the message its operation lists for the frame's type. */
 function problems(direction: Direction, frame: unknown): string | null {
@@ -72,14 +76,19 @@ describe("the document", () => {
   it("names one message per frame type, each with a title, summary and examples, all references resolving", () => {
     expect([...validators.send.keys()]).toEqual(["message", "cancel", "ping"]);
     expect([...validators.receive.keys()]).toEqual(["session", "citations", "delta", "done", "error", "pong"]);
-    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g)!.map((r) => r.slice(8, -1));
+    const refs = JSON.stringify(doc)
+      .match(/"\$ref":"[^"]+"/g)!
+      .map((r) => r.slice(8, -1));
     expect(refs.length).toBeGreaterThan(9);
     for (const ref of refs) expect(resolve(ref), ref).toBeDefined();
     for (const [name, message] of Object.entries<any>(doc.components.messages)) {
       expect(message).toMatchObject({ name, title: expect.any(String), summary: expect.any(String) });
       expect(message.examples.length).toBeGreaterThan(0);
       // The examples are frames too: they match their own schema.
-      expectConforms(validators.send.has(name) ? "send" : "receive", message.examples.map((e: { payload: unknown }) => e.payload));
+      expectConforms(
+        validators.send.has(name) ? "send" : "receive",
+        message.examples.map((e: { payload: unknown }) => e.payload),
+      );
     }
   });
 
@@ -96,10 +105,21 @@ describe("the document", () => {
 describe("the schemas", () => {
   it.each<[string, Direction, unknown]>([
     ["a delta whose content is not a string", "receive", { type: "delta", content: 7 }],
-    ["a done with an unknown status", "receive", { type: "done", message_id: crypto.randomUUID(), status: "finished", usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }],
+    [
+      "a done with an unknown status",
+      "receive",
+      { type: "done", message_id: crypto.randomUUID(), status: "finished", usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+    ],
     ["an error with an undocumented code", "receive", { type: "error", code: "oops", message: "x", retryable: false }],
     ["an error without retryable", "receive", { type: "error", code: "busy", message: "x" }],
-    ["a citation with a page 0", "receive", { type: "citations", citations: [{ n: 1, file_id: crypto.randomUUID(), filename: "a.pdf", page_start: 0, page_end: 1, chunk_id: crypto.randomUUID(), score: 1 }] }],
+    [
+      "a citation with a page 0",
+      "receive",
+      {
+        type: "citations",
+        citations: [{ n: 1, file_id: crypto.randomUUID(), filename: "a.pdf", page_start: 0, page_end: 1, chunk_id: crypto.randomUUID(), score: 1 }],
+      },
+    ],
     ["a session frame with an extra field", "receive", { type: "session", session_id: crypto.randomUUID(), user_id: "u" }],
     ["an undocumented frame type", "receive", { type: "typing" }],
     ["a blank question", "send", { type: "message", content: "   " }],
@@ -160,7 +180,9 @@ describe("the real frames match the schemas", () => {
       const end = (await chat.collect()).error;
       if (end) errors.push(end);
     }
-    expect(errors.map((e) => e.type === "error" && e.code)).toEqual(expect.arrayContaining(["invalid_json", "invalid_message", "busy", "rate_limited"]));
+    expect(errors.map((e) => e.type === "error" && e.code)).toEqual(
+      expect.arrayContaining(["invalid_json", "invalid_message", "busy", "rate_limited"]),
+    );
     expect(errors.find((e) => e.type === "error" && e.code === "rate_limited")).toMatchObject({ retry_after: expect.any(Number) });
     expectConforms("receive", chat.frames);
     chat.close();

@@ -152,7 +152,9 @@ describe("sessions belong to their owner", () => {
   it("ignores a spoofed identity header from the client", async () => {
     const identity = JSON.stringify({ tenantId: "acme", userId: alice.user.id, sessionId: aliceSession });
     const res = await exports.default.fetch(
-      new Request(`http://docuchat.test/ws/chat?tenant=acme&token=${bob.token}`, { headers: { Upgrade: "websocket", "X-DocuChat-Identity": identity } }),
+      new Request(`http://docuchat.test/ws/chat?tenant=acme&token=${bob.token}`, {
+        headers: { Upgrade: "websocket", "X-DocuChat-Identity": identity },
+      }),
     );
     expect(res.status).toBe(101);
     const ws = res.webSocket!;

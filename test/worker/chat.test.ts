@@ -301,7 +301,12 @@ describe("file_ids", () => {
     expectWellFormed(onlyFirst);
     expect(new Set(onlyFirst.citations!.map((c) => c.file_id))).toEqual(new Set([en.first.id]));
     const cited = citedSentence(onlyFirst.text, "For a Macintosh get MacTEX");
-    expect(covers(onlyFirst.citations!.find((c) => c.n === cited?.n), 1)).toBe(true);
+    expect(
+      covers(
+        onlyFirst.citations!.find((c) => c.n === cited?.n),
+        1,
+      ),
+    ).toBe(true);
 
     const onlyLshort = await chat.ask(KNUTH_EN, { file_ids: [en.lshort.id] });
     expectWellFormed(onlyLshort);
@@ -319,7 +324,11 @@ describe("usage", () => {
   it("adds exactly what the model API reported to GET /v1/usage, per model", async () => {
     const { token, user } = await login();
     const doc = await json(
-      await upload(token, makeTextPdf(["The ferry to Bergen leaves at nine in the morning. Tickets cost forty crowns. The crossing takes three hours."]), "ferry.pdf"),
+      await upload(
+        token,
+        makeTextPdf(["The ferry to Bergen leaves at nine in the morning. Tickets cost forty crowns. The crossing takes three hours."]),
+        "ferry.pdf",
+      ),
     );
     expect((await waitForIngestion(token, doc.id)).doc.status).toBe("ready");
 
@@ -328,7 +337,13 @@ describe("usage", () => {
     const chunks = (await sql().query("select text from chunks where document_id = $1 order by ordinal", [doc.id])) as Array<{ text: string }>;
     let ingestTokens = 0;
     for (const c of chunks) ingestTokens += await embeddingTokens(c.text);
-    expect(before.last_24h).toMatchObject({ requests: 1, prompt_tokens: 0, completion_tokens: 0, embedding_tokens: ingestTokens, total_tokens: ingestTokens });
+    expect(before.last_24h).toMatchObject({
+      requests: 1,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      embedding_tokens: ingestTokens,
+      total_tokens: ingestTokens,
+    });
 
     const questions: Array<[string, string]> = [
       ["When does the ferry to Bergen leave?", "gpt-4o-mini"],

@@ -1,7 +1,8 @@
 // A Worker started without the local stack (plain `wrangler dev`: wrangler.toml [vars] only, no secrets) must say
 // in one line what is missing and how to get a working local setup, in the answer and once in the terminal.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import { expectErrorShape, fetchWithEnv, json } from "../support/api.ts";

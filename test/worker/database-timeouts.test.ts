@@ -2,8 +2,9 @@
 // the API answers 503 database_unavailable with Retry-After; the queue retries; health says so quickly.
 // Each test freezes (or breaks) only its own database name in the Neon stand-in (dev/neon/faults.ts), so the
 // tests running beside it keep a working database.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
@@ -49,7 +50,9 @@ async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number } | nu
 
 async function listFiles(bindings: Record<string, string>) {
   const { token } = await login();
-  return timed(fetchWithEnv("/v1/files", bindings, { headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() } }));
+  return timed(
+    fetchWithEnv("/v1/files", bindings, { headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() } }),
+  );
 }
 
 async function expectDatabaseUnavailable(outcome: { value: Response; ms: number } | null, withinMs: number) {
@@ -81,7 +84,9 @@ describe("database timeouts", () => {
   it("retries a queue message while the database is frozen, where a working database acks it", async () => {
     const message: IngestMessage = { tenantId: "acme", userId: crypto.randomUUID(), documentId: crypto.randomUUID(), fromPage: 1 };
     const deliver = async (bindings: Record<string, unknown>) => {
-      const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: message }]);
+      const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
+        { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: message },
+      ]);
       const ctx = createExecutionContext();
       await worker.queue!(batch, { ...env, ...bindings } as never, ctx);
       return getQueueResult(batch, ctx);

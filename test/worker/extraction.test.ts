@@ -3,13 +3,19 @@
 // forms and annotations, broken pages, and when a page is sent to OCR.
 import { describe, expect, it } from "vitest";
 import { extractPages } from "../../src/ingest/extract.ts";
-import { openPdf } from "../../src/pdf/open.ts";
+import { pageImage } from "../../src/ocr/page-image.ts";
+import { MAX_IMAGE_PIXELS, openPdf } from "../../src/pdf/open.ts";
 import { needsOcr } from "../../src/pdf/trust.ts";
 import { fixturePdf, fixtureSource } from "../support/api.ts";
 import { cer } from "../support/cer.ts";
-import { makeBrokenPagePdf, makeColumnsAndTablePdf, makeCyclicPagesPdf, makeFilledFormPdf, makeHugeImagePdf, makeTextPdf } from "../support/pdf-factory.ts";
-import { MAX_IMAGE_PIXELS } from "../../src/pdf/open.ts";
-import { pageImage } from "../../src/ocr/page-image.ts";
+import {
+  makeBrokenPagePdf,
+  makeColumnsAndTablePdf,
+  makeCyclicPagesPdf,
+  makeFilledFormPdf,
+  makeHugeImagePdf,
+  makeTextPdf,
+} from "../support/pdf-factory.ts";
 
 async function readAll(bytes: Uint8Array) {
   const pdf = await openPdf(bytes);
@@ -65,7 +71,9 @@ describe("text layer: Persian from every producer", () => {
 
   it("separates Pango's words although the PDF has no space glyphs", async () => {
     const text = textOf(await readAll(fixturePdf("fa-2.pango.pdf")));
-    const words = fixtureSource("fa-2.txt").split(/\s+/).filter((w) => /^[\u0600-\u06FF\u200C]{3,}$/.test(w));
+    const words = fixtureSource("fa-2.txt")
+      .split(/\s+/)
+      .filter((w) => /^[\u0600-\u06FF\u200C]{3,}$/.test(w));
     const found = new Set(text.split(/\s+/));
     expect(words.filter((w) => found.has(w)).length / words.length).toBeGreaterThan(0.97);
   });
@@ -92,7 +100,13 @@ describe("text layer: columns and tables", () => {
   it("reads two columns in column order and a table row by row", async () => {
     const left = ["The left column starts here and", "goes on down the page until it", "ends with the word alpha."];
     const right = ["The right column begins after it", "and ends with the word omega."];
-    const result = await readAll(makeColumnsAndTablePdf(left, right, [["Name", "Day", "Time"], ["Calligraphy", "Monday", "16:00"], ["Python", "Sunday", "17:00"]]));
+    const result = await readAll(
+      makeColumnsAndTablePdf(left, right, [
+        ["Name", "Day", "Time"],
+        ["Calligraphy", "Monday", "16:00"],
+        ["Python", "Sunday", "17:00"],
+      ]),
+    );
     const text = result.pages[0]!.text;
     expect(text).toContain(left.join("\n"));
     expect(text).toContain(right.join("\n"));
@@ -166,4 +180,3 @@ describe("page images for OCR", () => {
     expect(performance.now() - before).toBeLessThan(5_000);
   });
 });
-

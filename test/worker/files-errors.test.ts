@@ -1,8 +1,9 @@
 // Bad uploads are refused with a clear code; bad PDFs end as `failed` with a machine-readable error_code.
-import { describe, expect, it } from "vitest";
-import { call, expectErrorShape, fixturePdf, json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
-import { makeBlankPagesPdf, makeEncryptedPdf, makeImageOnlyPdf, makeTextPdf, truncate } from "../support/pdf-factory.ts";
+
 import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, expectErrorShape, fixturePdf, json, login, uniqueIp, upload, waitForIngestion } from "../support/api.ts";
+import { makeBlankPagesPdf, makeEncryptedPdf, makeImageOnlyPdf, makeTextPdf, truncate } from "../support/pdf-factory.ts";
 
 describe("upload refusals", () => {
   it("refuses content that is not a PDF, whatever its name and type (415)", async () => {
@@ -63,7 +64,12 @@ describe("upload refusals", () => {
     const res = await exports.default.fetch(
       new Request("http://docuchat.test/v1/files", {
         method: "POST",
-        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp(), "Content-Type": "multipart/form-data; boundary=x" },
+        headers: {
+          "X-Tenant-ID": "acme",
+          Authorization: `Bearer ${token}`,
+          "CF-Connecting-IP": uniqueIp(),
+          "Content-Type": "multipart/form-data; boundary=x",
+        },
         body: stream,
         duplex: "half",
       } as RequestInit),

@@ -21,7 +21,7 @@ async function failIt(id: string) {
     db.query("delete from chunks where document_id = $1", [id]),
     db.query("delete from document_pages where document_id = $1", [id]),
     db.query(
-      "update documents set status = 'failed', error_code = 'ingest_failed', error_message = 'The model API was down', chunk_count = 0, token_count = 0, warnings = '[{\"page\":1,\"code\":\"ocr_failed\",\"message\":\"stale\"}]' where id = $1",
+      'update documents set status = \'failed\', error_code = \'ingest_failed\', error_message = \'The model API was down\', chunk_count = 0, token_count = 0, warnings = \'[{"page":1,"code":"ocr_failed","message":"stale"}]\' where id = $1',
       [id],
     ),
   ]);
@@ -66,10 +66,14 @@ describe("retry", () => {
     const owner = await login();
     const id = await readyDocument(owner, "Retried without budget.");
     await failIt(id);
-    const res = await fetchWithEnv(`/v1/files/${id}/retry`, { DAILY_TOKEN_BUDGET_PER_USER: "1" }, {
-      method: "POST",
-      headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${owner.token}` },
-    });
+    const res = await fetchWithEnv(
+      `/v1/files/${id}/retry`,
+      { DAILY_TOKEN_BUDGET_PER_USER: "1" },
+      {
+        method: "POST",
+        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${owner.token}` },
+      },
+    );
     expect(res.status).toBe(429);
     expectErrorShape(await json(res), "quota_exceeded");
     expect((await json(await call(`/v1/files/${id}`, { token: owner.token }))).status).toBe("failed");
@@ -79,11 +83,19 @@ describe("retry", () => {
     const owner = await login();
     const id = await readyDocument(owner, "The queue is down.");
     await failIt(id);
-    const brokenQueue = { send: async () => { throw new Error("queue down"); } };
-    const res = await fetchWithEnv(`/v1/files/${id}/retry`, { INGEST_QUEUE: brokenQueue }, {
-      method: "POST",
-      headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${owner.token}` },
-    });
+    const brokenQueue = {
+      send: async () => {
+        throw new Error("queue down");
+      },
+    };
+    const res = await fetchWithEnv(
+      `/v1/files/${id}/retry`,
+      { INGEST_QUEUE: brokenQueue },
+      {
+        method: "POST",
+        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${owner.token}` },
+      },
+    );
     expect(res.status).toBe(503);
     expectErrorShape(await json(res), "queue_unavailable");
     const doc = await json(await call(`/v1/files/${id}`, { token: owner.token }));

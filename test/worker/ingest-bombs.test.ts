@@ -11,7 +11,10 @@ async function ingest(bytes: Uint8Array) {
   const owner = await login();
   const created = await json(await upload(owner.token, bytes, "bomb.pdf"));
   const { doc } = await waitForIngestion(owner.token, created.id);
-  const pages = (await sql().query("select page, text from document_pages where document_id = $1 order by page", [created.id])) as Array<{ page: number; text: string }>;
+  const pages = (await sql().query("select page, text from document_pages where document_id = $1 order by page", [created.id])) as Array<{
+    page: number;
+    text: string;
+  }>;
   return { doc, pages };
 }
 
@@ -24,7 +27,13 @@ describe("decompression bombs", () => {
   ])("%s: that page fails as page_too_complex, the other page is read", async (_label, bomb) => {
     const { doc, pages } = await ingest(await makeWhitespaceBombPdf(bomb.mib, { ...bomb, text: "A readable first page about decompression bombs." }));
     expect(doc.status).toBe("ready");
-    expect(doc.warnings).toEqual([{ page: 2, code: "page_too_complex", message: expect.stringMatching(/^Page 2 was not read: it draws a stream that decodes to more than 32 MiB/) }]);
+    expect(doc.warnings).toEqual([
+      {
+        page: 2,
+        code: "page_too_complex",
+        message: expect.stringMatching(/^Page 2 was not read: it draws a stream that decodes to more than 32 MiB/),
+      },
+    ]);
     expect(pages.map((p) => p.page)).toEqual([1]);
     expect(pages[0]!.text).toContain("decompression bombs");
   });

@@ -1,8 +1,9 @@
 // Ingestion is bounded by the text caps and by the daily token budget: a compressed-text bomb is cut to the page
 // cap, concurrent ingestions overspend a budget by at most one range, and a document stopped by its budget
 // continues where it stopped once budget is available again.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_DOCUMENT_CHARS, MAX_PAGE_CHARS } from "../../src/documents/limits.ts";
 import { objectKey } from "../../src/documents/repository.ts";
@@ -40,7 +41,11 @@ async function deliver(body: IngestMessage, overrides: Record<string, string> = 
 }
 
 const embeddingTokens = async (userId: string) =>
-  ((await sql().query("select coalesce(sum(embedding_tokens), 0)::int as n from usage_events where user_id = $1 and kind = 'embedding'", [userId]))[0] as { n: number }).n;
+  (
+    (
+      await sql().query("select coalesce(sum(embedding_tokens), 0)::int as n from usage_events where user_id = $1 and kind = 'embedding'", [userId])
+    )[0] as { n: number }
+  ).n;
 
 /** Spends `tokens` of the user's budget, as chat had; returns the usage row's id. */
 async function spend(userId: string, tokens: number): Promise<number> {
@@ -86,7 +91,10 @@ describe("text caps", () => {
     const row = await documentRow(id);
     expect(row.status).toBe("ready");
     expect(row.warnings).toEqual([expect.objectContaining({ page: 41, code: "text_limit" })]);
-    const [stored] = await sql().query("select coalesce(sum(length(text)), 0)::int as n, max(page)::int as last from document_pages where document_id = $1", [id]);
+    const [stored] = await sql().query(
+      "select coalesce(sum(length(text)), 0)::int as n, max(page)::int as last from document_pages where document_id = $1",
+      [id],
+    );
     expect(stored).toMatchObject({ last: 41 });
     expect((stored as { n: number }).n).toBeLessThanOrEqual(MAX_DOCUMENT_CHARS);
   }, 60_000);

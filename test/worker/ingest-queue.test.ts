@@ -1,6 +1,7 @@
 // The queue consumer itself: redelivery, crash recovery, upstream faults, retries, and deletion.
-import { env, exports } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectKey } from "../../src/documents/repository.ts";
 import worker from "../../src/index.ts";
@@ -53,7 +54,9 @@ describe("ingestion queue", () => {
 
   it("retries embedding calls that get 429 from the model API, and still finishes", async () => {
     const marker = `ratelimited${crypto.randomUUID().replace(/-/g, "")}`;
-    const rule = await (await faults({ method: "POST", body: JSON.stringify({ match: marker, endpoint: "embeddings", status: 429, times: 2, retry_after_ms: 10 }) })).json<{ id: string }>();
+    const rule = await (
+      await faults({ method: "POST", body: JSON.stringify({ match: marker, endpoint: "embeddings", status: 429, times: 2, retry_after_ms: 10 }) })
+    ).json<{ id: string }>();
     const { doc } = await readyDocument([`The ${marker} document survives rate limits.`]);
     expect(doc.id).toBeDefined();
     // Both injected 429s were served (a used-up rule is dropped), and the SDK's retries got through.
@@ -121,6 +124,12 @@ describe("delete", () => {
     expect((await call(`/v1/files/${created.id}`, { method: "DELETE", token })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 3000)); // let any in-flight range finish
     expect(await chunksOf(created.id)).toBe(0);
-    expect((await exports.default.fetch(new Request(`http://docuchat.test/v1/files/${created.id}`, { headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}` } }))).status).toBe(404);
+    expect(
+      (
+        await exports.default.fetch(
+          new Request(`http://docuchat.test/v1/files/${created.id}`, { headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}` } }),
+        )
+      ).status,
+    ).toBe(404);
   });
 });

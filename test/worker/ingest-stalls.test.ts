@@ -1,8 +1,9 @@
 // No document stays queued or processing forever: the cron sweeper re-queues ingestions whose progress stopped
 // (an isolate that died, a message lost in a restart) and fails them as ingest_stalled after INGEST_MAX_SWEEPS;
 // the dead-letter consumer ends documents whose message died outside our code; a re-upload restarts a stalled one.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { objectKey } from "../../src/documents/repository.ts";
 import worker from "../../src/index.ts";
@@ -21,7 +22,11 @@ const STALL_MINUTES = 120;
 const STALLED = 180;
 async function sweep() {
   const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), { ...env, INGEST_STALL_MINUTES: String(STALL_MINUTES) } as never, ctx);
+  await worker.scheduled!(
+    createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
+    { ...env, INGEST_STALL_MINUTES: String(STALL_MINUTES) } as never,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
 }
 
@@ -88,7 +93,9 @@ describe("stall sweeper", () => {
     expect((await waitForIngestion(acme.token, a, { tenant: "acme" })).doc.status).toBe("ready");
     expect((await waitForIngestion(globex.token, g, { tenant: "globex" })).doc.status).toBe("ready");
     expect(await count("select 1 from chunks where document_id = $1 and tenant_id = 'acme' and user_id = $2", [a, acme.user.id])).toBeGreaterThan(0);
-    expect(await count("select 1 from chunks where document_id = $1 and tenant_id = 'globex' and user_id = $2", [g, globex.user.id])).toBeGreaterThan(0);
+    expect(await count("select 1 from chunks where document_id = $1 and tenant_id = 'globex' and user_id = $2", [g, globex.user.id])).toBeGreaterThan(
+      0,
+    );
   });
 
   it("leaves an ingestion that is making progress alone", async () => {

@@ -26,7 +26,9 @@ describe("upload", () => {
     // U+202E reverses what follows: "invoice\u202Egpj.pdf" displays as "invoicefdp.jpg".
     const spoofed = await json(await upload(token, makeTextPdf(["An invoice."]), "invoice\u202Egpj.pdf"));
     expect(spoofed.filename).toBe("invoicegpj.pdf");
-    const every = await json(await upload(token, makeTextPdf(["Every control."]), "a\u061Cb\u200Ec\u200Fd\u202Ae\u202Bf\u202Cg\u202Dh\u2066i\u2067j\u2068k\u2069.pdf"));
+    const every = await json(
+      await upload(token, makeTextPdf(["Every control."]), "a\u061Cb\u200Ec\u200Fd\u202Ae\u202Bf\u202Cg\u202Dh\u2066i\u2067j\u2068k\u2069.pdf"),
+    );
     expect(every.filename).toBe("abcdefghijk.pdf");
     expect((await waitForIngestion(token, every.id)).doc.filename).toBe("abcdefghijk.pdf");
   });

@@ -1,10 +1,11 @@
 // Operators' view: one Analytics Engine data point and one JSON log line per request and per ingestion job.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
-import { fetchWithEnv, json, login, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
+import { fetchWithEnv, json, login, uniqueIp, upload, waitForIngestion } from "../support/api.ts";
 import { ChatClient } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -23,9 +24,13 @@ describe("per request", () => {
     vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
     const { token } = await login();
     const { points, ANALYTICS } = recordingAnalytics();
-    const res = await fetchWithEnv(`/v1/files/${crypto.randomUUID()}`, { ANALYTICS }, {
-      headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
-    });
+    const res = await fetchWithEnv(
+      `/v1/files/${crypto.randomUUID()}`,
+      { ANALYTICS },
+      {
+        headers: { "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+      },
+    );
     expect(res.status).toBe(404);
 
     const point = points.find((p) => p.blobs?.[0] === "request")!;
@@ -59,7 +64,12 @@ describe("per ingestion job", () => {
     const recording = { ...env, ANALYTICS } as never;
     for (const fromPage of [1, 51]) {
       const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
-        { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage } },
+        {
+          id: crypto.randomUUID(),
+          timestamp: new Date(),
+          attempts: 1,
+          body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage },
+        },
       ]);
       const ctx = createExecutionContext();
       await worker.queue!(batch, recording, ctx);
@@ -92,7 +102,12 @@ describe("per ingestion job", () => {
     const { points, ANALYTICS } = recordingAnalytics();
     // The real queue retries this document meanwhile; play the final attempt (attempts = 5) ourselves.
     const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
-      { id: crypto.randomUUID(), timestamp: new Date(), attempts: 5, body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage: 1 } },
+      {
+        id: crypto.randomUUID(),
+        timestamp: new Date(),
+        attempts: 5,
+        body: { tenantId: "acme", userId: user.id, documentId: created.id, fromPage: 1 },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue!(batch, { ...env, ANALYTICS } as never, ctx);

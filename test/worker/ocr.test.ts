@@ -1,7 +1,8 @@
 // Scanned pages through the whole pipeline: upload → queue → OCR by the OpenAI stand-in (real tesseract) →
 // chunks and citations, with its usage metered, its limits enforced and its failures named.
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
@@ -38,7 +39,13 @@ async function reingest(doc: { id: string }, user: { id: string }, overrides: Re
   await worker.queue!(batch, { ...env, ...overrides } as never, ctx);
   await getQueueResult(batch, ctx);
   const [row] = await db.query("select status, error_code, error_message, warnings, ocr_pages from documents where id = $1", [doc.id]);
-  return row as { status: string; error_code: string | null; error_message: string | null; warnings: Array<{ page: number; code: string }>; ocr_pages: number };
+  return row as {
+    status: string;
+    error_code: string | null;
+    error_message: string | null;
+    warnings: Array<{ page: number; code: string }>;
+    ocr_pages: number;
+  };
 }
 
 describe("OCR of scanned pages", () => {

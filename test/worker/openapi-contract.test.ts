@@ -2,8 +2,8 @@
 // meets (validation, tenant, token, limits, media types, a broken configuration, a database outage), each response
 // held by test/support/openapi-contract.ts (status, body schema, headers). Any mismatch fails, with what it was.
 import { describe, expect, it } from "vitest";
-import { checkContract, contractViolations } from "../support/openapi-contract.ts";
 import { call, expectErrorShape, fetchWithEnv, json, login, requestCode, uniqueEmail, upload } from "../support/api.ts";
+import { checkContract, contractViolations, takeViolations } from "../support/openapi-contract.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
 
 const NO_SUCH_ID = "00000000-0000-4000-8000-000000000000";
@@ -83,7 +83,7 @@ describe("the OpenAPI document matches every answer", () => {
     await checkContract("GET", "http://docuchat.test/", Response.json({ name: "DocuChat" }));
     await checkContract("GET", "http://docuchat.test/", new Response("hi", { headers: { "Content-Type": "text/plain" } }));
     await checkContract("GET", "http://docuchat.test/healthz", new Response(null, { status: 200, headers: { "Retry-After": "5" } }));
-    expect(contractViolations().slice(before)).toEqual([
+    expect(takeViolations().slice(before)).toEqual([
       { request: "GET /v1/me", status: 418, problem: "status not documented" },
       { request: "GET /", status: 200, problem: expect.stringMatching(/^body .* does not match: .*must have required property 'version'/) },
       { request: "GET /", status: 200, problem: "body of type text/plain not documented" },

@@ -86,7 +86,9 @@ describe("page text", () => {
 
   it("leaves out a page that could not be read, and lists its warning in the window and on the document", async () => {
     const { token } = await login();
-    const id = (await json(await upload(token, makeBrokenPagePdf(["First page reads fine.", "Never read.", "Third page reads fine too."]), "broken-middle.pdf"))).id;
+    const id = (
+      await json(await upload(token, makeBrokenPagePdf(["First page reads fine.", "Never read.", "Third page reads fine too."]), "broken-middle.pdf"))
+    ).id;
     const { doc } = await waitForIngestion(token, id);
     expect(doc).toMatchObject({ status: "ready", ocr_pages: 0 });
     expect(doc.warnings).toEqual([{ page: 2, code: "page_unreadable", message: expect.stringContaining("Page 2") }]);
@@ -142,8 +144,10 @@ describe("document JSON", () => {
     const doc = await json(await call("/openapi.json", { tenant: null }));
     const op = doc.paths["/v1/files/{id}/pages"]?.get;
     expect(op).toBeDefined();
-    expect(op.security).toEqual([{ bearerAuth: [] }]);
-    expect(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(["path:id", "query:from", "query:to"]));
+    expect(op.security).toEqual([{ tenant: [], bearerAuth: [] }]);
+    expect(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(["path:id", "query:from", "query:to"]),
+    );
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404"]));
     const schema = doc.components.schemas.Document;
     expect(schema.required).toEqual(expect.arrayContaining(["warnings", "ocr_pages"]));
@@ -215,7 +219,9 @@ describe("OCR usage", () => {
     );
     const usage = await usageReport(token);
     expect(usage.last_24h).toMatchObject({ requests: 1, prompt_tokens: 1200, completion_tokens: 80, embedding_tokens: 0, total_tokens: 1280 });
-    expect(usage.last_24h.by_model).toEqual({ "gpt-4.1-mini": { requests: 1, prompt_tokens: 1200, completion_tokens: 80, embedding_tokens: 0, total_tokens: 1280 } });
+    expect(usage.last_24h.by_model).toEqual({
+      "gpt-4.1-mini": { requests: 1, prompt_tokens: 1200, completion_tokens: 80, embedding_tokens: 0, total_tokens: 1280 },
+    });
     expect(usage.last_7d).toEqual(usage.last_24h);
     expect(usage.daily_budget.user.used).toBe(1280);
   });

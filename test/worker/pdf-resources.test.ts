@@ -69,7 +69,9 @@ describe("pdf.js data from the static assets", () => {
     const bytes = makeTextPdf(["Plain Helvetica, not embedded"]);
     const { resources, asked } = recorded();
     expect(await pageText(bytes.slice(), resources)).toBe("Plain Helvetica, not embedded");
-    expect(asked.filter((a) => a.path.startsWith("pdfjs/standard_fonts/"))).toEqual([{ path: "pdfjs/standard_fonts/LiberationSans-Regular.ttf", found: true }]);
+    expect(asked.filter((a) => a.path.startsWith("pdfjs/standard_fonts/"))).toEqual([
+      { path: "pdfjs/standard_fonts/LiberationSans-Regular.ttf", found: true },
+    ]);
     expect(await pageText(bytes.slice())).toBe("Plain Helvetica, not embedded");
   });
 
@@ -77,7 +79,10 @@ describe("pdf.js data from the static assets", () => {
     // pdf.js refuses unknown CMap names itself; the page is still read (without that font's text).
     const bytes = new TextDecoder("latin1").decode(makeCjkPdf([CHINESE])).replace("/Encoding /UniGB-UCS2-H", "/Encoding /..-..-etc-XH");
     const { resources, asked } = recorded();
-    const text = await pageText(Uint8Array.from(bytes, (ch) => ch.charCodeAt(0)), resources);
+    const text = await pageText(
+      Uint8Array.from(bytes, (ch) => ch.charCodeAt(0)),
+      resources,
+    );
     expect(text).not.toContain("中文");
     expect(asked.filter((a) => a.path.includes(".."))).toEqual([]);
   });
@@ -105,7 +110,7 @@ describe("the %PDF- header within the first 1024 bytes", () => {
     ["1019 junk bytes (the header's last byte is byte 1024)", 1019],
   ])("accepts a PDF after %s (202) and ingests it to ready", async (_, junk) => {
     const { token } = await login();
-    const res = await upload(token, withLeadingBytes(pdf(), "x".repeat(junk - 1) + "\n"), "offset.pdf");
+    const res = await upload(token, withLeadingBytes(pdf(), `${"x".repeat(junk - 1)}\n`), "offset.pdf");
     expect(res.status).toBe(202);
     const { id } = await json(res);
     const { doc } = await waitForIngestion(token, id);

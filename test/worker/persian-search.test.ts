@@ -40,11 +40,15 @@ async function hitRate(producer: string, sources: string[], distractors: string[
 }
 
 describe("Persian search over every producer's PDFs", () => {
-  it.each(["chromium", "libreoffice", "pango", "xelatex"])("%s: the answer is in the top 5 for at least 4 questions in 5", async (producer) => {
-    const { found, total, misses } = await hitRate(producer, ["fa-1", "fa-2", "fa-3"]);
-    expect(total).toBe(15);
-    expect(found / total, `missed: ${misses.join(" | ")}`).toBeGreaterThanOrEqual(0.8);
-  }, 180_000);
+  it.each(["chromium", "libreoffice", "pango", "xelatex"])(
+    "%s: the answer is in the top 5 for at least 4 questions in 5",
+    async (producer) => {
+      const { found, total, misses } = await hitRate(producer, ["fa-1", "fa-2", "fa-3"]);
+      expect(total).toBe(15);
+      expect(found / total, `missed: ${misses.join(" | ")}`).toBeGreaterThanOrEqual(0.8);
+    },
+    180_000,
+  );
 
   it("scan (OCR): the answer is in the top 5 for at least 4 questions in 5", async () => {
     // Among the other texts' PDFs; OCR may misread a letter or two of the evidence (at most 1 in 6).

@@ -2,7 +2,7 @@
 // get their own chunks back: a plain HNSW scan would return only the other user's neighbours and filter them out.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fetchWithEnv, json, login, search, upload, uniqueIp, waitForIngestion } from "../support/api.ts";
+import { fetchWithEnv, json, login, search, uniqueIp, upload, waitForIngestion } from "../support/api.ts";
 import { sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
 
@@ -20,11 +20,15 @@ async function embed(text: string): Promise<number[]> {
 
 /** The Worker with another exact-scan threshold, as an operator would configure it. */
 async function searchWithThreshold(token: string, threshold: number) {
-  const res = await fetchWithEnv("/v1/search", { SEARCH_EXACT_SCAN_MAX_CHUNKS: String(threshold) }, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
-    body: JSON.stringify({ query: QUERY, top_k: 8 }),
-  });
+  const res = await fetchWithEnv(
+    "/v1/search",
+    { SEARCH_EXACT_SCAN_MAX_CHUNKS: String(threshold) },
+    {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Tenant-ID": "acme", Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+      body: JSON.stringify({ query: QUERY, top_k: 8 }),
+    },
+  );
   expect(res.status).toBe(200);
   return (await res.json<{ results: Array<{ filename: string }> }>()).results;
 }

@@ -3,8 +3,8 @@ import { Tiktoken } from "js-tiktoken/lite";
 import cl100k_base from "js-tiktoken/ranks/cl100k_base";
 import { getDocumentProxy } from "unpdf";
 import { describe, expect, it } from "vitest";
-import { chunkPages, countTokens, decodeTokens, encodeTokens } from "../../src/ingest/chunker.ts";
 import type { Chunk, PageText } from "../../src/ingest/chunker.ts";
+import { chunkPages, countTokens, decodeTokens, encodeTokens } from "../../src/ingest/chunker.ts";
 import { normalizeQuery, normalizeText } from "../../src/text/normalize.ts";
 import { fixturePdf } from "../support/api.ts";
 import { makeBlankPagesPdf, makeEncryptedPdf, makeGarbagePdf, makeImageOnlyPdf, makeTextPdf, truncate } from "../support/pdf-factory.ts";
@@ -88,7 +88,10 @@ const reference = new Tiktoken(cl100k_base);
 /** Deterministic pseudo-random generator (tests must not flake). */
 function rng(seed: number) {
   let x = seed;
-  return () => (x = (x * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  return () => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x / 0x7fffffff;
+  };
 }
 
 const WORDS_EN = "the a of document search vector model page chunk token tenant server query answer file system index cache latency".split(" ");
@@ -110,7 +113,7 @@ function taggedPages(count: number, sentencesPerPage: number): PageText[] {
     const sentences: string[] = [];
     for (let s = 0; s < sentencesPerPage; s++) {
       const n = 5 + Math.floor(next() * 20);
-      sentences.push(Array.from({ length: n }, () => `p${page}w${w++}`).join(" ") + ".");
+      sentences.push(`${Array.from({ length: n }, () => `p${page}w${w++}`).join(" ")}.`);
     }
     // A line break inside the page and a paragraph break, as extracted PDF text has.
     const half = Math.floor(sentences.length / 2);
@@ -154,7 +157,9 @@ describe("countTokens", () => {
 
   it("encodes runs over 64 characters in slices (bounded cost), close to tiktoken's count", () => {
     const run = "abcdefghij".repeat(20);
-    expect(countTokens(run)).toBe(countTokens(run.slice(0, 64)) + countTokens(run.slice(64, 128)) + countTokens(run.slice(128, 192)) + countTokens(run.slice(192)));
+    expect(countTokens(run)).toBe(
+      countTokens(run.slice(0, 64)) + countTokens(run.slice(64, 128)) + countTokens(run.slice(128, 192)) + countTokens(run.slice(192)),
+    );
     const exact = reference.encode(run, [], []).length;
     expect(Math.abs(countTokens(run) - exact) / exact).toBeLessThan(0.2);
   });
@@ -164,7 +169,7 @@ describe("countTokens", () => {
   });
 
   it("round-trips through encodeTokens/decodeTokens, also for runs longer than a cached piece", () => {
-    const long = "x".repeat(1000) + " " + "سلام".repeat(300) + " 👍".repeat(50);
+    const long = `${"x".repeat(1000)} ${"سلام".repeat(300)}${" 👍".repeat(50)}`;
     expect(decodeTokens(encodeTokens(long))).toBe(long);
   });
 });
@@ -172,7 +177,12 @@ describe("countTokens", () => {
 describe("chunkPages", () => {
   it("returns nothing for no text", () => {
     expect(chunkPages([])).toEqual([]);
-    expect(chunkPages([{ page: 1, text: "" }, { page: 2, text: "  \n\n \t" }])).toEqual([]);
+    expect(
+      chunkPages([
+        { page: 1, text: "" },
+        { page: 2, text: "  \n\n \t" },
+      ]),
+    ).toEqual([]);
   });
 
   it("keeps a short document in one chunk", () => {
@@ -187,13 +197,25 @@ describe("chunkPages", () => {
       { page: 3, text: " " },
       { page: 4, text: "Last page with text." },
     ]);
-    expect(chunks).toEqual([{ text: "First page with text.\nLast page with text.", pageStart: 2, pageEnd: 4, tokenCount: countTokens("First page with text.\nLast page with text.") }]);
+    expect(chunks).toEqual([
+      {
+        text: "First page with text.\nLast page with text.",
+        pageStart: 2,
+        pageEnd: 4,
+        tokenCount: countTokens("First page with text.\nLast page with text."),
+      },
+    ]);
   });
 
   it("never exceeds maxTokens, with defaults and custom sizes", () => {
     const pages = taggedPages(12, 30);
     expectWellFormed(chunkPages(pages), 400);
-    for (const [maxTokens, overlapTokens] of [[100, 20], [50, 0], [30, 10], [8, 2]] as const) {
+    for (const [maxTokens, overlapTokens] of [
+      [100, 20],
+      [50, 0],
+      [30, 10],
+      [8, 2],
+    ] as const) {
       expectWellFormed(chunkPages(pages, { maxTokens, overlapTokens }), maxTokens);
     }
   });
@@ -223,7 +245,13 @@ describe("chunkPages", () => {
     // Without overlap, chunks partition the text: every word appears exactly once.
     const words = chunkPages(taggedPages(12, 30), { overlapTokens: 0 }).flatMap((c) => c.text.split(/\s+/));
     expect(new Set(words).size).toBe(words.length);
-    expect(words.join(" ")).toBe(taggedPages(12, 30).map((p) => p.text).join(" ").split(/\s+/).join(" "));
+    expect(words.join(" ")).toBe(
+      taggedPages(12, 30)
+        .map((p) => p.text)
+        .join(" ")
+        .split(/\s+/)
+        .join(" "),
+    );
   });
 
   it("ends chunks at sentence ends and keeps paragraph breaks", () => {
@@ -259,7 +287,10 @@ describe("chunkPages", () => {
   it("splits a very long sentence (no punctuation, no newlines) at words", () => {
     const next = rng(5);
     const text = sentence(WORDS_EN, next, 3000, "");
-    const chunks = chunkPages([{ page: 1, text }, { page: 2, text: "Short tail." }]);
+    const chunks = chunkPages([
+      { page: 1, text },
+      { page: 2, text: "Short tail." },
+    ]);
     expectWellFormed(chunks, 400);
     expect(chunks.length).toBeGreaterThan(5);
     const noOverlap = chunkPages([{ page: 1, text }], { overlapTokens: 0 });
@@ -288,10 +319,15 @@ describe("chunkPages", () => {
     expect(() => chunkPages([], { overlapTokens: -1 })).toThrow(RangeError);
     expect(() => chunkPages([], { maxTokens: 3, overlapTokens: 0 })).toThrow(RangeError);
     // The smallest size allowed still fits any character.
-    const text = "👍🏽".repeat(10) + " ok 漢字かな";
+    const text = `${"👍🏽".repeat(10)} ok 漢字かな`;
     const chunks = chunkPages([{ page: 1, text }], { maxTokens: 4, overlapTokens: 0 });
     expectWellFormed(chunks, 4);
-    expect(chunks.map((c) => c.text).join("").replace(/\s/g, "")).toBe(text.replace(/\s/g, ""));
+    expect(
+      chunks
+        .map((c) => c.text)
+        .join("")
+        .replace(/\s/g, ""),
+    ).toBe(text.replace(/\s/g, ""));
   });
 });
 
@@ -389,7 +425,10 @@ describe("extraction → normalisation → chunking", () => {
   it("tracks pages of a generated PDF", async () => {
     const pages = Array.from({ length: 6 }, (_, i) => Array.from({ length: 40 }, (_, s) => `Page ${i + 1} sentence ${s} is here.`).join(" "));
     const texts = await pageTexts(makeTextPdf(pages));
-    const chunks = chunkPages(texts.map((t, i) => ({ page: i + 1, text: normalizeText(t) })), { maxTokens: 200, overlapTokens: 30 });
+    const chunks = chunkPages(
+      texts.map((t, i) => ({ page: i + 1, text: normalizeText(t) })),
+      { maxTokens: 200, overlapTokens: 30 },
+    );
     expectWellFormed(chunks, 200);
     for (const c of chunks) {
       const mentioned = [...c.text.matchAll(/Page (\d+) sentence/g)].map((m) => Number(m[1]));

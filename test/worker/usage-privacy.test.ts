@@ -19,9 +19,13 @@ async function spend(tenant: string, userId: string, tokens: number) {
 }
 
 async function usage(token: string, tenant: string, tenantBudget: string) {
-  const res = await fetchWithEnv("/v1/usage", { DAILY_TOKEN_BUDGET_PER_TENANT: tenantBudget, DAILY_TOKEN_BUDGET_PER_USER: "50000" }, {
-    headers: { "X-Tenant-ID": tenant, Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
-  });
+  const res = await fetchWithEnv(
+    "/v1/usage",
+    { DAILY_TOKEN_BUDGET_PER_TENANT: tenantBudget, DAILY_TOKEN_BUDGET_PER_USER: "50000" },
+    {
+      headers: { "X-Tenant-ID": tenant, Authorization: `Bearer ${token}`, "CF-Connecting-IP": uniqueIp() },
+    },
+  );
   expect(res.status).toBe(200);
   return json(res);
 }

@@ -66,8 +66,5 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     throw new ApiError(502, "mail_delivery_failed", "The login code could not be emailed; try again");
   }
 
-  return c.json(
-    { status: "sent" as const, expires_in: CODE_TTL_SECONDS, ...(config.DEV_RETURN_LOGIN_CODE ? { dev_code: issued.code } : {}) },
-    202,
-  );
+  return c.json({ status: "sent" as const, expires_in: CODE_TTL_SECONDS, ...(config.DEV_RETURN_LOGIN_CODE ? { dev_code: issued.code } : {}) }, 202);
 };

@@ -26,9 +26,7 @@ export const route = createRoute({
       required: true,
       content: {
         "application/json": {
-          schema: z
-            .object({ email: z.email().max(254), code: z.string().regex(/^\d{6}$/, "must be 6 digits") })
-            .openapi("VerifyCodeBody"),
+          schema: z.object({ email: z.email().max(254), code: z.string().regex(/^\d{6}$/, "must be 6 digits") }).openapi("VerifyCodeBody"),
         },
       },
     },

@@ -87,8 +87,18 @@ export function asyncApiDocument(origin: URL) {
       },
     },
     operations: {
-      send: { action: "send", title: "Client to server", channel: { $ref: "#/channels/chat" }, messages: refs("channels/chat/messages", Object.keys(client)) },
-      receive: { action: "receive", title: "Server to client", channel: { $ref: "#/channels/chat" }, messages: refs("channels/chat/messages", Object.keys(server)) },
+      send: {
+        action: "send",
+        title: "Client to server",
+        channel: { $ref: "#/channels/chat" },
+        messages: refs("channels/chat/messages", Object.keys(client)),
+      },
+      receive: {
+        action: "receive",
+        title: "Server to client",
+        channel: { $ref: "#/channels/chat" },
+        messages: refs("channels/chat/messages", Object.keys(server)),
+      },
     },
     components: {
       messages: all,

@@ -3,8 +3,8 @@
 // ("docuchat, bearer.<token>"), and the tenant in ?tenant= or X-Tenant-ID.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { decodeJwt } from "jose";
-import { IDENTITY_HEADER, type SocketIdentity } from "../../chat/session-object.ts";
 import { findSession } from "../../chat/repository.ts";
+import { IDENTITY_HEADER, type SocketIdentity } from "../../chat/session-object.ts";
 import type { AppEnv } from "../../env.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { isOriginAllowed } from "../../lib/origins.ts";

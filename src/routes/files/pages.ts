@@ -43,7 +43,10 @@ export const route = createRoute({
         .int()
         .min(1)
         .optional()
-        .openapi({ description: `Last page, inclusive (default from + ${MAX_PAGES_PER_REQUEST - 1}); at least from, at most from + ${MAX_PAGES_PER_REQUEST - 1}`, example: 50 }),
+        .openapi({
+          description: `Last page, inclusive (default from + ${MAX_PAGES_PER_REQUEST - 1}); at least from, at most from + ${MAX_PAGES_PER_REQUEST - 1}`,
+          example: 50,
+        }),
     }),
   },
   responses: {

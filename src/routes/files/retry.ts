@@ -40,7 +40,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const doc = found(await findDocument(c.var.services.db, owner, c.req.valid("param").id));
   const restarted = await restartIngestion(c, owner, doc);
   if (!restarted) {
-    const why = doc.status === "ready" ? "it is ready" : `its ingestion is ${doc.status} and has moved within the last ${c.var.config.INGEST_STALL_MINUTES} minutes`;
+    const why =
+      doc.status === "ready"
+        ? "it is ready"
+        : `its ingestion is ${doc.status} and has moved within the last ${c.var.config.INGEST_STALL_MINUTES} minutes`;
     throw new ApiError(409, "not_retryable", `Only a failed or stalled document can be retried: ${why}`);
   }
   return c.json(presentDocument(restarted), 202);

@@ -3,7 +3,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { MAX_UPLOAD_BYTES, MAX_FILENAME_LENGTH, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
+import { MAX_FILENAME_LENGTH, MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
 import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey } from "../../documents/repository.ts";
 import type { AppEnv } from "../../env.ts";
@@ -33,7 +33,12 @@ function hasPdfHeader(bytes: ArrayBuffer): boolean {
 
 const tooLarge = () => new ApiError(413, "file_too_large", `PDFs are limited to ${MAX_UPLOAD_BYTES} bytes (25 MiB)`);
 
-const limitUpload = bodyLimit({ maxSize: MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES, onError: () => { throw tooLarge(); } });
+const limitUpload = bodyLimit({
+  maxSize: MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES,
+  onError: () => {
+    throw tooLarge();
+  },
+});
 
 const requireMultipart = createMiddleware<AppEnv>(async (c, next) => {
   if (!c.req.header("Content-Type")?.toLowerCase().startsWith("multipart/form-data"))
@@ -61,22 +66,25 @@ export const route = createRoute({
         "multipart/form-data": {
           // A binary string in a multipart part: generated clients take a Blob or File for it. The handler checks
           // it (400 file_required), so the schema validates nothing itself.
-          schema: z
-            .object({ file: z.any().openapi({ type: "string", format: "binary", description: "The PDF" }) })
-            .openapi({ required: ["file"] }),
+          schema: z.object({ file: z.any().openapi({ type: "string", format: "binary", description: "The PDF" }) }).openapi({ required: ["file"] }),
           encoding: { file: { contentType: "application/pdf" } },
         },
       },
     },
   },
   responses: {
-    202: { description: "Stored and queued for ingestion (or the same bytes' failed or stalled document queued again)", content: { "application/json": { schema: DocumentSchema } } },
+    202: {
+      description: "Stored and queued for ingestion (or the same bytes' failed or stalled document queued again)",
+      content: { "application/json": { schema: DocumentSchema } },
+    },
     200: { description: "The same bytes were uploaded before: the existing document", content: { "application/json": { schema: DocumentSchema } } },
     ...authErrors,
     413: errorResponse("The file is over 25 MiB (file_too_large)"),
     429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
     415: errorResponse("Not a PDF (unsupported_media_type)"),
-    503: errorResponse("The ingestion queue is unavailable (queue_unavailable; nothing was stored), or the database did not answer in time (database_unavailable)"),
+    503: errorResponse(
+      "The ingestion queue is unavailable (queue_unavailable; nothing was stored), or the database did not answer in time (database_unavailable)",
+    ),
   },
 });
 
@@ -88,7 +96,12 @@ const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 /** Keeps the last path segment, without control characters or bidi controls, at a sane length. */
 function cleanFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, "").replace(BIDI_CONTROLS, "").trim();
+  const base = name
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .replace(BIDI_CONTROLS, "")
+    .trim();
   return (base || "document.pdf").slice(0, MAX_FILENAME_LENGTH);
 }
 
@@ -96,7 +109,6 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { services, tenant, user } = c.var;
