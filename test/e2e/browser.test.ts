@@ -5,8 +5,9 @@
 // fails the test.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
+import { launchChromium } from "./chromium.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/pdf");
 const RESULTS = join(import.meta.dirname, "../../test-results");
@@ -51,19 +52,7 @@ describe("demo page in Chromium", () => {
   };
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      // Debian's Chromium by default; CHROMIUM_PATH points elsewhere (e.g. a Chrome on macOS).
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "en-US" });
     page = await context.newPage();
     page.on("console", (msg) => {

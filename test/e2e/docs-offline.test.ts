@@ -2,8 +2,9 @@
 // refused, as on a machine with no internet: both pages must list the operations from the Worker's own assets
 // (public/docs-assets/), and neither may try to reach another origin — but for ReDoc's "API docs by Redocly" badge,
 // whose image ReDoc always asks cdn.redoc.ly for and hides when it does not load (redoc.standalone.js, no option).
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
+import { launchChromium } from "./chromium.ts";
 
 const REDOC_BADGE = "https://cdn.redoc.ly/redoc/logo-mini.svg";
 const OPERATIONS = ["Upload a PDF", "List your documents", "Exchange a login code for an access token", "Chat over a WebSocket"];
@@ -18,19 +19,7 @@ describe("API reference offline", () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      // Debian's Chromium by default; CHROMIUM_PATH points elsewhere (e.g. a Chrome on macOS).
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "en-US" });
     await context.route("**/*", (route) => {
       const url = route.request().url();
