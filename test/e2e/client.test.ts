@@ -13,6 +13,7 @@ import {
   type ServerFrame,
   unwrap,
 } from "../../client/src/index.ts";
+import type { paths } from "../../client/src/schema.ts";
 import {
   type ClientFrame as ServerClientFrame,
   CloseCode as ServerCloseCode,
@@ -112,6 +113,22 @@ describe("@docuchat/client against the local stack", () => {
     expect(ready.page_count).toBeGreaterThan(0);
     expect(statuses.at(-1)).toBe("ready");
     fileId = ready.id;
+  });
+
+  it("uploads a Blob through the generated client's raw call, typed as Blob without a cast", async () => {
+    // The same bytes again: the API answers 200 with the document the test above uploaded.
+    const file = new File([pdf], PDF, { type: "application/pdf" });
+    const res = await dc.api.POST("/v1/files", {
+      body: { file },
+      bodySerializer: (body) => {
+        const form = new FormData();
+        form.append("file", body.file, PDF);
+        return form;
+      },
+    });
+    expectTypeOf<paths["/v1/files"]["post"]["requestBody"]["content"]["multipart/form-data"]["file"]>().toEqualTypeOf<Blob>();
+    expect(res.response.status).toBe(200);
+    expect(unwrap(res).id).toBe(fileId);
   });
 
   it("throws the API's error when an upload is refused", async () => {
