@@ -124,3 +124,12 @@ export async function fetchWithEnv(path: string, overrides: Record<string, unkno
     return res;
   });
 }
+
+/**
+ * The rate limits' sliding window weighs the previous window's count down as the current one goes on: a test that
+ * counts exactly starts early in a window (windows start at multiples of their length), so that it ends in the same one.
+ */
+export async function earlyInRateWindow(windowMs = 60_000, needMs = 15_000): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}

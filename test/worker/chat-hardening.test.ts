@@ -6,7 +6,7 @@ import { SignJWT } from "jose";
 import { describe, type ExpectStatic, expect, it } from "vitest";
 import { PRINCIPAL_CACHE_MS } from "../../src/auth/principal.ts";
 import { buildMessages, SYSTEM_PROMPT } from "../../src/chat/prompt.ts";
-import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
+import { call, earlyInRateWindow, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
 import { type Answer, ChatClient, citationMarkers, eventually, type Frame, upgradeRequest, usageReport } from "../support/chat.ts";
 import { count, sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -14,15 +14,6 @@ import { makeTextPdf } from "../support/pdf-factory.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const storedMessages = (sessionId: string) => count("select 1 from messages where session_id = $1", [sessionId]);
 const usageEvents = (userId: string) => count("select 1 from usage_events where user_id = $1", [userId]);
-
-/**
- * The API limit's sliding window weighs the previous minute's count down as the current one goes on: a test that
- * counts exactly starts early in a window, so that it ends in the same one.
- */
-async function earlyInRateWindow(windowMs = 60_000, needMs = 15_000) {
-  const left = windowMs - (Date.now() % windowMs);
-  if (left < needMs) await sleep(left + 50);
-}
 
 /** A tenant of its own, so that what a test does to it (disable it, spend its budget) touches no other test. */
 async function freshTenant(): Promise<string> {
