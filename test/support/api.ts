@@ -17,7 +17,11 @@ export interface CallOptions {
 let counter = 0;
 /** A fresh identity per test, so rate limits and cooldowns never leak between tests. */
 export const uniqueEmail = (label = "user") => `${label}.${Date.now().toString(36)}.${++counter}.${crypto.randomUUID().slice(0, 8)}@example.com`;
-export const uniqueIp = () => `10.${(counter >> 8) & 255}.${++counter & 255}.${Math.floor(Math.random() * 254) + 1}`;
+/** A random client IP in 10.0.0.0/8: every test file counts from 0, so a counter alone would repeat across files. */
+export const uniqueIp = () => {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${Math.max(1, c!)}`;
+};
 
 /** Sends `request` to the Worker and holds the response against the OpenAPI document (see openapi-contract.ts). */
 async function fetchChecked(request: Request, send: (request: Request) => Promise<Response>): Promise<Response> {
