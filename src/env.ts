@@ -2,8 +2,10 @@
 // worker-configuration.d.ts (`npm run cf-typegen`), so the config and the code cannot disagree: a binding removed
 // from wrangler.toml is a type error wherever the code uses it. Only what wrangler.toml cannot declare is written here.
 import type { Config } from "./config.ts";
+import type { UserRole } from "./db/schema.ts";
 import type { IngestMessage } from "./ingest/messages.ts";
 import type { Services } from "./services/index.ts";
+import type { StoredTenantSettings } from "./tenants/settings-schema.ts";
 
 type Declared = Cloudflare.Env;
 
@@ -33,12 +35,27 @@ export interface Env extends Partial<Declared>, Undeclared {
 export interface Tenant {
   id: string;
   name: string;
+  /** As stored; src/tenants/settings.ts merges them with the deployment's defaults. */
+  settings: StoredTenantSettings;
+}
+
+/** What an API key may do, when the caller is one (src/api-keys/). */
+export interface ApiKeyGrant {
+  id: string;
+  scope: "read" | "write";
+  /** Null: every collection the key's identity may read; otherwise only these, and no private documents. */
+  collectionIds: string[] | null;
 }
 
 export interface AuthUser {
   id: string;
   email: string;
   tenantId: string;
+  /** As the database says now (src/auth/principal.ts), not as the token was issued. */
+  role: UserRole;
+  /** When the credential stops working (seconds since the epoch), or null for a key that never expires. */
+  expiresAt: number | null;
+  apiKey?: ApiKeyGrant;
 }
 
 export interface AppEnv {

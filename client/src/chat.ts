@@ -19,6 +19,10 @@ export type ChatState = "connecting" | "open" | "reconnecting" | "closed";
 export interface AskOptions {
   /** Only search these documents. */
   fileIds?: string[];
+  /** Answer only from these collections' documents (and the files in fileIds). */
+  collectionIds?: string[];
+  /** Answer only from documents carrying at least one of these tags. */
+  tags?: string[];
   model?: string;
   /** Aborting sends {"type":"cancel"}: the answer then ends with done.status "cancelled". */
   signal?: AbortSignal;
@@ -117,7 +121,7 @@ export class ChatSocket {
     this.ready()
       .then(() => {
         this.stored = true;
-        this.send({ type: "message", content, file_ids: opts.fileIds, model: opts.model });
+        this.send({ type: "message", content, file_ids: opts.fileIds, collection_ids: opts.collectionIds, tags: opts.tags, model: opts.model });
       })
       .catch((e: DocuChatError) => answer.fail(e));
     return answer.frames();

@@ -2,7 +2,15 @@
 // (test/e2e/client.test.ts fails to type-check if the two drift apart).
 
 export type ClientFrame =
-  | { type: "message"; content: string; session_id?: string; file_ids?: string[]; model?: string }
+  | {
+      type: "message";
+      content: string;
+      session_id?: string;
+      file_ids?: string[];
+      collection_ids?: string[];
+      tags?: string[];
+      model?: string;
+    }
   | { type: "cancel" }
   | { type: "ping" };
 
@@ -14,6 +22,10 @@ export interface Citation {
   page_end: number;
   chunk_id: string;
   score: number;
+  /** Null for a private document. */
+  collection: { id: string; name: string } | null;
+  tags: string[];
+  metadata: Record<string, string>;
 }
 
 export interface Usage {

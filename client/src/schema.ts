@@ -202,7 +202,7 @@ export interface paths {
         put?: never;
         /**
          * Search your documents
-         * @description Embeds the query, ranks chunks of your ready documents by cosine similarity and by full-text match, and fuses both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.
+         * @description Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.
          */
         post: operations["searchDocuments"];
         delete?: never;
@@ -396,6 +396,16 @@ export interface components {
             /** Format: uuid */
             id: string;
             filename: string;
+            /**
+             * Format: uuid
+             * @description The collection the document belongs to; null: private to its uploader
+             */
+            collection_id: string | null;
+            tags: string[];
+            /** @description Free key/value pairs set with PATCH /v1/files/{id} */
+            metadata: {
+                [key: string]: string;
+            };
             size_bytes: number;
             sha256: string;
             /** @enum {string} */
@@ -469,13 +479,27 @@ export interface components {
             /** @description Reciprocal-rank fusion score; higher is better */
             score: number;
             text: string;
+            /** @description The collection the document belongs to; null for one of your private documents */
+            collection: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            tags: string[];
+            metadata: {
+                [key: string]: string;
+            };
         };
         SearchRequest: {
             query: string;
             /** @default 8 */
             top_k: number;
-            /** @description Search only these documents */
+            /** @description Search only these documents (and the collections in collection_ids) */
             file_ids?: string[];
+            /** @description Search only these collections' documents (and the files in file_ids) */
+            collection_ids?: string[];
+            /** @description Search only documents carrying at least one of these tags */
+            tags?: string[];
         };
         ChatSessionList: {
             sessions: components["schemas"]["ChatSession"][];

@@ -4,6 +4,7 @@
 import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
+import type { Reader } from "../documents/access.ts";
 import type { Owner } from "../documents/repository.ts";
 import { countTokens } from "../ingest/chunker.ts";
 import { CodedError } from "../lib/coded-error.ts";
@@ -19,6 +20,8 @@ import { appendMessage, recentTurns } from "./repository.ts";
 export interface Question {
   content: string;
   fileIds?: string[];
+  collectionIds?: string[];
+  tags?: string[];
   model?: string;
 }
 
@@ -45,6 +48,8 @@ export interface AnswerContext {
   config: Config;
   services: Services;
   owner: Owner;
+  /** Whose documents the answer may draw on: the owner, with their current role and any API key restriction. */
+  reader: Reader;
   sessionId: string;
   /** Writes the session's row if it is not there yet; called before the question is stored. */
   ensureSession: () => Promise<void>;
@@ -81,7 +86,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     config,
     db,
     openai,
-    { ...owner, fileIds: question.fileIds },
+    { reader: ctx.reader, fileIds: question.fileIds, collectionIds: question.collectionIds, tags: question.tags },
     normalizeQuery(question.content),
     config.CHAT_SOURCES,
   ).catch((err: unknown) => {
@@ -96,6 +101,9 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     page_end: h.page_end,
     chunk_id: h.chunk_id,
     score: h.score,
+    collection: h.collection,
+    tags: h.tags,
+    metadata: h.metadata,
   }));
   emit({ type: "citations", citations });
 

@@ -18,7 +18,24 @@ export const MessageFrame = z
       .refine((c) => !c.includes("\0"), "must not contain NUL characters")
       .meta({ description: `The question: not blank, at most ${MAX_QUESTION_CHARS} characters once trimmed, no NUL characters` }),
     session_id: z.uuid().optional().meta({ description: "Must be the socket's own session when given" }),
-    file_ids: z.array(z.uuid()).min(1).max(100).optional().meta({ description: "Answer only from these files (default: all of the user's)" }),
+    file_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: "Answer only from these files (and the collections in collection_ids; default: every document you can read)" }),
+    collection_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: "Answer only from these collections' documents (and the files in file_ids)" }),
+    tags: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(20)
+      .optional()
+      .meta({ description: "Answer only from documents carrying at least one of these tags" }),
     model: z.string().min(1).max(100).optional().meta({ description: "One of the tenant's allowed models (default: the configured chat model)" }),
   })
   .meta({
@@ -58,6 +75,12 @@ export const Citation = z.object({
   page_end: z.number().int().positive(),
   chunk_id: z.uuid(),
   score: z.number(),
+  collection: z
+    .object({ id: z.uuid(), name: z.string() })
+    .nullable()
+    .meta({ description: "The collection the document belongs to; null for a private document" }),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.string()),
 });
 export type Citation = z.infer<typeof Citation>;
 

@@ -3,11 +3,11 @@
 // Messages live in Postgres, not in this object's SQLite: history, deletion and usage are then plain
 // tenant-scoped SQL served by any Worker, and there is one source of truth for the HTTP API and the socket.
 import { DurableObject } from "cloudflare:workers";
-import { type PrincipalProblem, principalProblem } from "../auth/principal.ts";
+import { type PrincipalProblem, principalProblem, userStanding } from "../auth/principal.ts";
 import { type Config, getConfig } from "../config.ts";
 import { databaseUnavailableIn } from "../db/errors.ts";
 import type { Owner } from "../documents/repository.ts";
-import type { Env } from "../env.ts";
+import type { ApiKeyGrant, Env } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 import { type LimitScope, limitUser } from "../middleware/rate-limit.ts";
 import { recordChat } from "../observability/events.ts";
@@ -27,6 +27,8 @@ export interface SocketIdentity {
   expiresAt: number;
   /** Whether the session's row exists; it is written with the first message, not at the upgrade. */
   stored: boolean;
+  /** When the socket was opened with an API key: what the key may read. */
+  apiKey?: ApiKeyGrant;
 }
 
 export const IDENTITY_HEADER = "X-DocuChat-Identity";
@@ -34,6 +36,7 @@ export const IDENTITY_HEADER = "X-DocuChat-Identity";
 const PRINCIPAL_MESSAGES: Record<PrincipalProblem, string> = {
   tenant_unavailable: "Your organisation's account is disabled",
   user_not_found: "Your user account no longer exists",
+  user_disabled: "Your user account is disabled",
 };
 
 /** Logs a failure we did not foresee (a database outage, a bug) and says so to the client, who may try again. */
@@ -179,6 +182,8 @@ export class ChatSession extends DurableObject<Env> {
     config: Config,
     services: Services,
   ) {
+    // admit() just checked the user (through the cache this reads), so the role is the current one.
+    const role = (await userStanding(services.db, identity.tenantId, identity.userId))?.role ?? "member";
     // What operators see of this answer, read off the frames it produces.
     const started = performance.now();
     const outcome = {
@@ -199,12 +204,13 @@ export class ChatSession extends DurableObject<Env> {
           config,
           services,
           owner: { tenantId: identity.tenantId, userId: identity.userId },
+          reader: { tenantId: identity.tenantId, id: identity.userId, role, apiKey: identity.apiKey },
           sessionId: identity.sessionId,
           ensureSession: () => this.ensureStored(services, identity),
           emit,
           signal,
         },
-        { content: frame.content, fileIds: frame.file_ids, model: frame.model },
+        { content: frame.content, fileIds: frame.file_ids, collectionIds: frame.collection_ids, tags: frame.tags, model: frame.model },
       );
     } catch (err) {
       outcome.errorCode = err instanceof ChatError ? err.code : "internal_error";

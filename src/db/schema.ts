@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigserial,
+  boolean,
   customType,
   foreignKey,
   index,
@@ -13,9 +14,11 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
   vector,
 } from "drizzle-orm/pg-core";
+import type { StoredTenantSettings } from "../tenants/settings-schema.ts";
 
 export const EMBEDDING_DIMENSIONS = 1536;
 
@@ -32,8 +35,13 @@ export const tenants = pgTable("tenants", {
   status: text("status", { enum: ["active", "disabled"] })
     .notNull()
     .default("active"),
+  /** What the tenant's admins chose (src/tenants/settings-schema.ts); unset keys take the deployment's defaults. */
+  settings: jsonb("settings").$type<StoredTenantSettings>().notNull().default({}),
   createdAt: createdAt(),
 });
+
+export const USER_ROLES = ["owner", "admin", "member"] as const;
+export type UserRole = (typeof USER_ROLES)[number];
 
 export const users = pgTable(
   "users",
@@ -43,10 +51,62 @@ export const users = pgTable(
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
     email: text("email").notNull(),
-    createdAt: createdAt(),
+    role: text("role", { enum: USER_ROLES }).notNull().default("member"),
+    /** invited: may log in under an invite-only policy, becomes active on first login; disabled: refused everywhere. */
+    status: text("status", { enum: ["invited", "active", "disabled"] })
+      .notNull()
+      .default("active"),
+    /** person: logs in by email; api_key: the identity an API key acts as (src/api-keys/), never logs in. */
+    kind: text("kind", { enum: ["person", "api_key"] })
+      .notNull()
+      .default("person"),
+    createdAt: createdAt(3),
     lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
   },
-  (t) => [unique("users_tenant_email_key").on(t.tenantId, t.email), unique("users_tenant_id_key").on(t.tenantId, t.id)],
+  (t) => [
+    unique("users_tenant_email_key").on(t.tenantId, t.email),
+    unique("users_tenant_id_key").on(t.tenantId, t.id),
+    index("users_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+// A tenant's shared knowledge base. visibility 'tenant': every user reads it; 'members': only collection_members.
+// Admins and members with access 'write' add and delete its documents.
+export const collections = pgTable(
+  "collections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    visibility: text("visibility", { enum: ["tenant", "members"] })
+      .notNull()
+      .default("tenant"),
+    createdAt: createdAt(3),
+    updatedAt: updatedAt(3),
+  },
+  (t) => [unique("collections_tenant_name_key").on(t.tenantId, t.name), unique("collections_tenant_id_key").on(t.tenantId, t.id)],
+);
+
+export const collectionMembers = pgTable(
+  "collection_members",
+  {
+    tenantId: text("tenant_id").notNull(),
+    collectionId: uuid("collection_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    access: text("access", { enum: ["read", "write"] })
+      .notNull()
+      .default("read"),
+    createdAt: createdAt(3),
+  },
+  (t) => [
+    primaryKey({ columns: [t.collectionId, t.userId] }),
+    foreignKey({ columns: [t.tenantId, t.collectionId], foreignColumns: [collections.tenantId, collections.id] }).onDelete("cascade"),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete("cascade"),
+    index("collection_members_user_idx").on(t.tenantId, t.userId),
+  ],
 );
 
 export const documents = pgTable(
@@ -54,7 +114,10 @@ export const documents = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: text("tenant_id").notNull(),
-    userId: uuid("user_id").notNull(),
+    /** The uploader; null once an erased user's collection documents outlive them. */
+    userId: uuid("user_id"),
+    /** Null: private to the uploader. Otherwise the collection the document belongs to. */
+    collectionId: uuid("collection_id"),
     filename: text("filename").notNull(),
     sizeBytes: integer("size_bytes").notNull(),
     sha256: text("sha256").notNull(),
@@ -74,14 +137,22 @@ export const documents = pgTable(
     warnings: jsonb("warnings").$type<Array<{ page: number; code: string; message: string }>>().notNull().default([]),
     /** Times the stall sweeper re-queued this ingestion (src/ingest/sweeper.ts); reset when it is retried. */
     ingestSweeps: integer("ingest_sweeps").notNull().default(0),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
     createdAt: createdAt(3),
     updatedAt: updatedAt(),
   },
   (t) => [
     foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete("cascade"),
-    unique("documents_owner_sha256_key").on(t.tenantId, t.userId, t.sha256),
+    foreignKey({ columns: [t.tenantId, t.collectionId], foreignColumns: [collections.tenantId, collections.id] }).onDelete("cascade"),
+    // The same bytes are stored once per private owner, and once per collection.
+    uniqueIndex("documents_owner_sha256_key").on(t.tenantId, t.userId, t.sha256).where(sql`collection_id is null`),
+    uniqueIndex("documents_collection_sha256_key").on(t.tenantId, t.collectionId, t.sha256).where(sql`collection_id is not null`),
     unique("documents_tenant_id_key").on(t.tenantId, t.id),
     index("documents_owner_created_idx").on(t.tenantId, t.userId, t.createdAt.desc(), t.id.desc()),
+    index("documents_collection_created_idx").on(t.tenantId, t.collectionId, t.createdAt.desc(), t.id.desc()),
+    index("documents_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    index("documents_tags_idx").using("gin", t.tags),
     // What the stall sweeper scans: only the few documents still being ingested.
     index("documents_in_flight_idx").on(t.updatedAt).where(sql`status in ('queued', 'processing')`),
   ],
@@ -92,7 +163,8 @@ export const chunks = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: text("tenant_id").notNull(),
-    userId: uuid("user_id").notNull(),
+    /** The document's uploader at ingestion (null once erased); visibility is decided by the document. */
+    userId: uuid("user_id"),
     documentId: uuid("document_id").notNull(),
     ordinal: integer("ordinal").notNull(),
     text: text("text").notNull(),
@@ -108,6 +180,7 @@ export const chunks = pgTable(
     foreignKey({ columns: [t.tenantId, t.documentId], foreignColumns: [documents.tenantId, documents.id] }).onDelete("cascade"),
     unique("chunks_document_ordinal_key").on(t.documentId, t.ordinal),
     index("chunks_owner_idx").on(t.tenantId, t.userId, t.documentId),
+    index("chunks_tenant_document_idx").on(t.tenantId, t.documentId),
     index("chunks_embedding_hnsw_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
     index("chunks_tsv_idx").using("gin", t.tsv),
   ],
@@ -189,4 +262,101 @@ export const usageEvents = pgTable(
     index("usage_events_tenant_created_idx").on(t.tenantId, t.createdAt),
     index("usage_events_user_created_idx").on(t.tenantId, t.userId, t.createdAt),
   ],
+);
+
+// API keys for server-to-server calls. Only the SHA-256 of the secret is stored; each key acts as its own users
+// row (kind 'api_key'), so its documents, sessions, rate limits and budgets are its own.
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: text("tenant_id").notNull(),
+    /** The identity the key acts as. */
+    userId: uuid("user_id").notNull(),
+    name: text("name").notNull(),
+    /** The first characters of the key, shown to recognise it ("dc_live_AbCd1234"). */
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    scope: text("scope", { enum: ["read", "write"] }).notNull(),
+    /** Null: every collection the key may read; otherwise only these (and no private documents). */
+    collectionIds: uuid("collection_ids").array(),
+    createdBy: uuid("created_by"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, precision: 3 }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
+    createdAt: createdAt(3),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete("cascade"),
+    uniqueIndex("api_keys_hash_key").on(t.hash),
+    index("api_keys_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export const WEBHOOK_EVENTS = ["document.ready", "document.failed", "document.deleted"] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    events: text("events", { enum: WEBHOOK_EVENTS }).array().notNull(),
+    /** "whsec_<base64>" (Standard Webhooks); kept to sign deliveries, shown once at creation. */
+    secret: text("secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(3),
+    updatedAt: updatedAt(3),
+  },
+  (t) => [unique("webhook_endpoints_tenant_id_key").on(t.tenantId, t.id), index("webhook_endpoints_tenant_idx").on(t.tenantId)],
+);
+
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: text("tenant_id").notNull(),
+    endpointId: uuid("endpoint_id").notNull(),
+    /** The webhook-id header: the same for every attempt of one event to one endpoint. */
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    responseStatus: integer("response_status"),
+    lastError: text("last_error"),
+    createdAt: createdAt(3),
+    updatedAt: updatedAt(3),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    foreignKey({ columns: [t.tenantId, t.endpointId], foreignColumns: [webhookEndpoints.tenantId, webhookEndpoints.id] }).onDelete("cascade"),
+    index("webhook_deliveries_endpoint_created_idx").on(t.tenantId, t.endpointId, t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+// Every admin action: who did what to which object, when, under which request id.
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    actorUserId: uuid("actor_user_id"),
+    actorEmail: text("actor_email"),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    requestId: text("request_id"),
+    createdAt: createdAt(3),
+  },
+  (t) => [index("audit_log_tenant_created_idx").on(t.tenantId, t.createdAt.desc(), t.id.desc())],
 );

@@ -27,6 +27,9 @@ export const DocumentSchema = z
   .object({
     id: z.uuid(),
     filename: z.string(),
+    collection_id: z.uuid().nullable().openapi({ description: "The collection the document belongs to; null: private to its uploader" }),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.string()).openapi({ description: "Free key/value pairs set with PATCH /v1/files/{id}" }),
     size_bytes: z.number().int(),
     sha256: z.string(),
     status: z.enum(["queued", "processing", "ready", "failed"]),
@@ -68,6 +71,9 @@ export function presentDocument(d: DocumentRow): DocumentJson {
   return {
     id: d.id,
     filename: d.filename,
+    collection_id: d.collectionId,
+    tags: d.tags,
+    metadata: d.metadata,
     size_bytes: d.sizeBytes,
     sha256: d.sha256,
     status: d.status,

@@ -1,7 +1,9 @@
-// Document rows. Every query is scoped to tenant AND owner: another user's document simply does not exist.
-import { and, asc, between, desc, eq, exists, inArray, lt, or, sql } from "drizzle-orm";
+// Document rows. Every query is scoped by src/documents/access.ts: a document the caller may not read (another
+// tenant's, another user's private one, a collection they are not in) simply does not exist.
+import { and, asc, between, desc, eq, exists, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { documentPages, documents } from "../db/schema.ts";
+import { manageableDocuments, type Reader, readableDocuments } from "./access.ts";
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type PageRow = Pick<typeof documentPages.$inferSelect, "page" | "text" | "source">;
@@ -11,16 +13,33 @@ export interface Owner {
   userId: string;
 }
 
+/** The uploader's private documents: where an upload's bytes are looked for and stored. */
 const owned = (owner: Owner) => and(eq(documents.tenantId, owner.tenantId), eq(documents.userId, owner.userId));
+const inTenant = (tenantId: string, id: string) => and(eq(documents.tenantId, tenantId), eq(documents.id, id));
 
 /** R2 key from ids only: the user's file name never reaches the object path. */
 export const objectKey = (owner: Owner, documentId: string) => `tenants/${owner.tenantId}/users/${owner.userId}/documents/${documentId}.pdf`;
 
-export async function findDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+export async function findDocument(db: Db, reader: Reader, id: string): Promise<DocumentRow | null> {
   const [row] = await db
     .select()
     .from(documents)
-    .where(and(owned(owner), eq(documents.id, id)));
+    .where(and(readableDocuments(reader), eq(documents.id, id)));
+  return row ?? null;
+}
+
+/** A document the caller may change (retry, delete, edit); null also when they may only read it. */
+export async function findManageableDocument(db: Db, reader: Reader, id: string): Promise<DocumentRow | null> {
+  const [row] = await db
+    .select()
+    .from(documents)
+    .where(and(manageableDocuments(reader), eq(documents.id, id)));
+  return row ?? null;
+}
+
+/** The document an ingestion message names: the message is ours, so only its tenant scopes it. */
+export async function findIngestDocument(db: Db, tenantId: string, id: string): Promise<DocumentRow | null> {
+  const [row] = await db.select().from(documents).where(inTenant(tenantId, id));
   return row ?? null;
 }
 
@@ -28,7 +47,7 @@ export async function findDocumentBySha(db: Db, owner: Owner, sha256: string): P
   const [row] = await db
     .select()
     .from(documents)
-    .where(and(owned(owner), eq(documents.sha256, sha256)));
+    .where(and(owned(owner), isNull(documents.collectionId), eq(documents.sha256, sha256)));
   return row ?? null;
 }
 
@@ -41,7 +60,7 @@ export async function insertDocument(
   const [row] = await db
     .insert(documents)
     .values({ ...doc, ...owner, r2Key: objectKey(owner, doc.id), status: "queued" })
-    .onConflictDoNothing({ target: [documents.tenantId, documents.userId, documents.sha256] })
+    .onConflictDoNothing({ target: [documents.tenantId, documents.userId, documents.sha256], where: isNull(documents.collectionId) })
     .returning();
   return row ?? null;
 }
@@ -52,7 +71,7 @@ export async function insertDocument(
  * document, or one stopped by its budget, keeps the ranges it stored and continues after them (resumePage of its
  * progress); any other failure stored nothing and starts over.
  */
-export async function requeueDocument(db: Db, owner: Owner, id: string, stallMinutes: number): Promise<DocumentRow | null> {
+export async function requeueDocument(db: Db, tenantId: string, id: string, stallMinutes: number): Promise<DocumentRow | null> {
   const stalled = and(
     inArray(documents.status, ["queued", "processing"]),
     lt(documents.updatedAt, sql`now() - make_interval(mins => ${stallMinutes})`),
@@ -70,13 +89,13 @@ export async function requeueDocument(db: Db, owner: Owner, id: string, stallMin
       warnings: sql`case when ${keepsProgress} then ${documents.warnings} else '[]'::jsonb end`,
       updatedAt: new Date(),
     })
-    .where(and(owned(owner), eq(documents.id, id), or(eq(documents.status, "failed"), stalled)))
+    .where(and(inTenant(tenantId, id), or(eq(documents.status, "failed"), stalled)))
     .returning();
   return row ?? null;
 }
 
 /** Puts a failed document that requeueDocument queued back as it was, when its message could not be sent. */
-export async function restoreFailed(db: Db, owner: Owner, before: DocumentRow): Promise<void> {
+export async function restoreFailed(db: Db, before: DocumentRow): Promise<void> {
   await db
     .update(documents)
     .set({
@@ -88,7 +107,7 @@ export async function restoreFailed(db: Db, owner: Owner, before: DocumentRow): 
       warnings: before.warnings,
       updatedAt: new Date(),
     })
-    .where(and(owned(owner), eq(documents.id, before.id), eq(documents.status, "queued")));
+    .where(and(inTenant(before.tenantId, before.id), eq(documents.status, "queued")));
 }
 
 export interface Cursor {
@@ -97,43 +116,43 @@ export interface Cursor {
 }
 
 /** Newest first; the cursor is the (created_at, id) of the last row seen. */
-export async function listDocuments(db: Db, owner: Owner, limit: number, after?: Cursor): Promise<DocumentRow[]> {
+export async function listDocuments(db: Db, reader: Reader, limit: number, after?: Cursor): Promise<DocumentRow[]> {
   const page = after
     ? or(lt(documents.createdAt, new Date(after.createdAt)), and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)))
     : undefined;
   return db
     .select()
     .from(documents)
-    .where(and(owned(owner), page))
+    .where(and(readableDocuments(reader), page))
     .orderBy(desc(documents.createdAt), desc(documents.id))
     .limit(limit);
 }
 
-/** Deletes the row (its chunks go with it, by cascade) and returns it, or null if it is not the owner's. */
-export async function deleteDocument(db: Db, owner: Owner, id: string): Promise<DocumentRow | null> {
+/** Deletes the row (its chunks go with it, by cascade) and returns it, or null if the caller may not delete it. */
+export async function deleteDocument(db: Db, reader: Reader, id: string): Promise<DocumentRow | null> {
   const [row] = await db
     .delete(documents)
-    .where(and(owned(owner), eq(documents.id, id)))
+    .where(and(manageableDocuments(reader), eq(documents.id, id)))
     .returning();
   return row ?? null;
 }
 
 /**
- * The stored text of pages from..to (inclusive) of one of the owner's documents, in page order: a range scan of
- * the (document_id, page) primary key. Pages without text have no row. The owner's document must exist, so this
- * query alone never reveals another user's pages.
+ * The stored text of pages from..to (inclusive) of a document the caller may read, in page order: a range scan of
+ * the (document_id, page) primary key. Pages without text have no row. The readable document must exist, so this
+ * query alone never reveals pages the caller may not read.
  */
-export async function listPages(db: Db, owner: Owner, documentId: string, from: number, to: number): Promise<PageRow[]> {
+export async function listPages(db: Db, reader: Reader, documentId: string, from: number, to: number): Promise<PageRow[]> {
   const ownDocument = db
     .select({ one: sql`1` })
     .from(documents)
-    .where(and(owned(owner), eq(documents.id, documentId)));
+    .where(and(readableDocuments(reader), eq(documents.id, documentId)));
   return db
     .select({ page: documentPages.page, text: documentPages.text, source: documentPages.source })
     .from(documentPages)
     .where(
       and(
-        eq(documentPages.tenantId, owner.tenantId),
+        eq(documentPages.tenantId, reader.tenantId),
         eq(documentPages.documentId, documentId),
         between(documentPages.page, from, to),
         exists(ownDocument),

@@ -4,7 +4,7 @@ import { createOpenAI } from "../ai/client.ts";
 import { embedTexts } from "../ai/embeddings.ts";
 import { type Config, getConfig } from "../config.ts";
 import { MAX_DOCUMENT_CHARS, MAX_PAGES } from "../documents/limits.ts";
-import { findDocument } from "../documents/repository.ts";
+import { findIngestDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
@@ -40,7 +40,7 @@ const OCR_PAGE_TOKENS = 3_000;
 async function ingestRange(job: IngestMessage, env: Env, config: Config, services: Services): Promise<void> {
   const started = performance.now();
   const { db } = services;
-  const doc = await findDocument(db, { tenantId: job.tenantId, userId: job.userId }, job.documentId);
+  const doc = await findIngestDocument(db, job.tenantId, job.documentId);
   // Deleted meanwhile, or already finished by an earlier delivery: nothing to do.
   if (!doc || doc.status === "ready" || (doc.status === "failed" && doc.errorCode !== "ingest_failed")) return;
   const object = await env.DOCUMENTS.get(doc.r2Key);

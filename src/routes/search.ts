@@ -1,4 +1,4 @@
-// POST /v1/search — hybrid semantic + keyword search over the caller's ready documents, with page citations.
+// POST /v1/search — hybrid semantic + keyword search over the ready documents the caller can read, with page citations.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { createOpenAI } from "../ai/client.ts";
 import type { AppEnv } from "../env.ts";
@@ -15,7 +15,24 @@ const SearchBody = z
   .object({
     query: z.string().min(1).max(2000),
     top_k: z.number().int().min(1).max(50).default(8),
-    file_ids: z.array(z.uuid()).min(1).max(100).optional().openapi({ description: "Search only these documents" }),
+    file_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "Search only these documents (and the collections in collection_ids)" }),
+    collection_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "Search only these collections' documents (and the files in file_ids)" }),
+    tags: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(20)
+      .optional()
+      .openapi({ description: "Search only documents carrying at least one of these tags" }),
   })
   .openapi("SearchRequest");
 
@@ -28,6 +45,12 @@ const SearchHit = z
     page_end: z.number().int(),
     score: z.number().openapi({ description: "Reciprocal-rank fusion score; higher is better" }),
     text: z.string(),
+    collection: z
+      .object({ id: z.uuid(), name: z.string() })
+      .nullable()
+      .openapi({ description: "The collection the document belongs to; null for one of your private documents" }),
+    tags: z.array(z.string()),
+    metadata: z.record(z.string(), z.string()),
   })
   .openapi("SearchHit");
 
@@ -38,7 +61,7 @@ export const route = createRoute({
   tags: ["Search"],
   summary: "Search your documents",
   description:
-    "Embeds the query, ranks chunks of your ready documents by cosine similarity and by full-text match, and fuses " +
+    "Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses " +
     "both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
@@ -54,12 +77,12 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const { config, services, tenant, user } = c.var;
+  const { config, services, user } = c.var;
   const body = c.req.valid("json");
   const text = normalizeQuery(body.query);
   if (!text) throw new ApiError(400, "validation_failed", "query: must contain some text");
 
-  const scope = { tenantId: tenant.id, userId: user.id, fileIds: body.file_ids };
+  const scope = { reader: user, fileIds: body.file_ids, collectionIds: body.collection_ids, tags: body.tags };
   const results = await retrieve(config, services.db, createOpenAI(config), scope, text, body.top_k);
   return c.json({ results }, 200);
 };

@@ -10,8 +10,8 @@ import { hybridSearch, type SearchHit, type SearchScope } from "./hybrid.ts";
 export async function retrieve(config: Config, db: Db, openai: OpenAI, scope: SearchScope, text: string, topK: number): Promise<SearchHit[]> {
   const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
   await usageInsert(db, {
-    tenantId: scope.tenantId,
-    userId: scope.userId,
+    tenantId: scope.reader.tenantId,
+    userId: scope.reader.id,
     kind: "embedding",
     model: config.EMBEDDING_MODEL,
     embeddingTokens: tokens,

@@ -4,12 +4,12 @@ import type { Db } from "../db/client.ts";
 import { users } from "../db/schema.ts";
 import type { AuthUser } from "../env.ts";
 
-export async function upsertUserOnLogin(db: Db, tenantId: string, email: string): Promise<AuthUser> {
+export async function upsertUserOnLogin(db: Db, tenantId: string, email: string): Promise<Pick<AuthUser, "id" | "email" | "tenantId" | "role">> {
   const [row] = await db
     .insert(users)
     .values({ tenantId, email, lastLoginAt: sql`now()` })
     .onConflictDoUpdate({ target: [users.tenantId, users.email], set: { lastLoginAt: sql`now()` } })
-    .returning({ id: users.id, email: users.email, tenantId: users.tenantId });
+    .returning({ id: users.id, email: users.email, tenantId: users.tenantId, role: users.role });
   return row!;
 }
 

@@ -2,7 +2,6 @@
 // Browsers cannot set headers on a WebSocket, so the token may come in ?token= or in Sec-WebSocket-Protocol
 // ("docuchat, bearer.<token>"), and the tenant in ?tenant= or X-Tenant-ID.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { decodeJwt } from "jose";
 import { findSession } from "../../chat/repository.ts";
 import { IDENTITY_HEADER, type SocketIdentity } from "../../chat/session-object.ts";
 import type { AppEnv } from "../../env.ts";
@@ -86,9 +85,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   // one of the caller's stored sessions, or one not stored yet that the caller is on right now (the object knows).
   const sessionId = query.session_id ?? crypto.randomUUID();
   const stored = query.session_id ? (await findSession(c.var.services.db, owner, query.session_id)) !== null : false;
-  // authenticate() verified the token, exp included: the socket is answered until then.
-  const expiresAt = decodeJwt(token!).exp!;
-  const identity: SocketIdentity = { ...owner, sessionId, requestId: c.var.requestId, expiresAt, stored };
+  // authenticate() verified the credential, expiry included: the socket is answered until then (a key that never
+  // expires is answered until it is revoked, which the object checks before every answer).
+  const expiresAt = user.expiresAt ?? Number.MAX_SAFE_INTEGER;
+  const identity: SocketIdentity = { ...owner, sessionId, requestId: c.var.requestId, expiresAt, stored, apiKey: user.apiKey };
   const headers = new Headers(c.req.raw.headers);
   headers.set(IDENTITY_HEADER, JSON.stringify(identity));
   // A browser that offered subprotocols only accepts the socket if one of them is echoed back (and never one it

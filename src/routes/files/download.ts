@@ -30,7 +30,7 @@ const contentDisposition = (name: string) =>
   `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const doc = found(await findDocument(c.var.services.db, { tenantId: c.var.tenant.id, userId: c.var.user.id }, c.req.valid("param").id));
+  const doc = found(await findDocument(c.var.services.db, c.var.user, c.req.valid("param").id));
   const object = await c.env.DOCUMENTS.get(doc.r2Key);
   if (!object) throw new ApiError(404, "file_not_found", "No such file");
   return new Response(object.body, {

@@ -26,6 +26,6 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const doc = found(await findDocument(c.var.services.db, { tenantId: c.var.tenant.id, userId: c.var.user.id }, c.req.valid("param").id));
+  const doc = found(await findDocument(c.var.services.db, c.var.user, c.req.valid("param").id));
   return c.json(presentDocument(doc), 200);
 };

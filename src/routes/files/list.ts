@@ -38,9 +38,8 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
-  const owner = { tenantId: c.var.tenant.id, userId: c.var.user.id };
   const after = cursor ? decodeCursor(cursor) : undefined;
-  const rows = await listDocuments(c.var.services.db, owner, limit + 1, after && { createdAt: after.at, id: after.id });
+  const rows = await listDocuments(c.var.services.db, c.var.user, limit + 1, after && { createdAt: after.at, id: after.id });
   const { page, nextCursor } = paginate(rows, limit, (doc) => ({ at: doc.createdAt, id: doc.id }));
   return c.json({ files: page.map(presentDocument), next_cursor: nextCursor }, 200);
 };

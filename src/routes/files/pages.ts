@@ -81,9 +81,9 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (to - from + 1 > MAX_PAGES_PER_REQUEST)
     throw new ApiError(400, "validation_failed", `At most ${MAX_PAGES_PER_REQUEST} pages per request (from ${from} to ${to} is ${to - from + 1})`);
 
-  const owner = { tenantId: c.var.tenant.id, userId: c.var.user.id };
-  // Both queries check the owner, so they can run together.
-  const [doc, pages] = await Promise.all([findDocument(c.var.services.db, owner, id), listPages(c.var.services.db, owner, id, from, to)]);
+  const { user } = c.var;
+  // Both queries check that the caller may read the document, so they can run together.
+  const [doc, pages] = await Promise.all([findDocument(c.var.services.db, user, id), listPages(c.var.services.db, user, id, from, to)]);
   const { pagesTotal, warnings } = found(doc);
   return c.json(
     {

@@ -21,11 +21,12 @@ export async function queueIngestion(c: Context<AppEnv>, message: IngestMessage,
  * Queues a failed or stalled document again, from where it can continue (see requeueDocument); null when it is
  * neither. If the queue refuses, a failed document is put back as it was; a stalled one stays for the sweeper.
  */
+/** `owner` is who asked: their budget pays for the ingestion's OCR. */
 export async function restartIngestion(c: Context<AppEnv>, owner: Owner, doc: DocumentRow): Promise<DocumentRow | null> {
   const { db } = c.var.services;
-  const requeued = await requeueDocument(db, owner, doc.id, c.var.config.INGEST_STALL_MINUTES);
+  const requeued = await requeueDocument(db, owner.tenantId, doc.id, c.var.config.INGEST_STALL_MINUTES);
   if (!requeued) return null;
   const message = { ...owner, documentId: doc.id, fromPage: resumePage(requeued.pagesDone, requeued.pagesTotal), requestId: c.var.requestId };
-  await queueIngestion(c, message, doc.status === "failed" ? () => restoreFailed(db, owner, doc) : undefined);
+  await queueIngestion(c, message, doc.status === "failed" ? () => restoreFailed(db, doc) : undefined);
   return requeued;
 }

@@ -11,6 +11,7 @@ import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { requireQuota } from "../../middleware/quota.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
+import { requireWriteScope } from "../../middleware/roles.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
 import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { queueIngestion, restartIngestion } from "./queue-ingestion.ts";
@@ -58,7 +59,7 @@ export const route = createRoute({
     "Uploading bytes you already uploaded returns the existing document (200) instead of a duplicate; " +
     "if that document failed, or its ingestion has not moved for INGEST_STALL_MINUTES, it is queued again (202).",
   security: bearerSecurity,
-  middleware: [requireTenant, requireUser, apiRateLimit, requireQuota, requireMultipart, limitUpload] as const,
+  middleware: [requireTenant, requireUser, requireWriteScope, apiRateLimit, requireQuota, requireMultipart, limitUpload] as const,
   request: {
     body: {
       required: true,
@@ -129,7 +130,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     // restart) may be gone. Any other is returned as it is.
     const restarted = await restartIngestion(c, owner, existing);
     if (restarted) return c.json(presentDocument(restarted), 202);
-    return c.json(presentDocument((await findDocument(services.db, owner, existing.id)) ?? existing), 200);
+    return c.json(presentDocument((await findDocument(services.db, user, existing.id)) ?? existing), 200);
   }
 
   // The object is stored before the row exists, so a row never points at a missing object.
@@ -149,7 +150,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   }
 
   await queueIngestion(c, { ...owner, documentId: id, fromPage: 1, requestId: c.var.requestId }, async () => {
-    await deleteDocument(services.db, owner, id);
+    await deleteDocument(services.db, user, id);
     await c.env.DOCUMENTS.delete(key);
   });
   return c.json(presentDocument(row), 202);
