@@ -3,6 +3,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import { cleanFilename } from "../../documents/filename.ts";
 import { MAX_FILENAME_LENGTH, MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
 import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey } from "../../documents/repository.ts";
@@ -88,23 +89,6 @@ export const route = createRoute({
     ),
   },
 });
-
-/**
- * Bidi controls (ALM, LRM, RLM, embeddings, overrides, isolates) reorder what a viewer displays:
- * "invoice\u202Egpj.pdf" shows as "invoicefdp.jpg". ZWNJ (U+200C) is not among them: it is part of Persian words.
- */
-const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
-
-/** Keeps the last path segment, without control characters or bidi controls, at a sane length. */
-function cleanFilename(name: string): string {
-  const base = name
-    .split(/[\\/]/)
-    .pop()!
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .replace(BIDI_CONTROLS, "")
-    .trim();
-  return (base || "document.pdf").slice(0, MAX_FILENAME_LENGTH);
-}
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
