@@ -4,7 +4,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { cleanFilename } from "../../documents/filename.ts";
-import { MAX_FILENAME_LENGTH, MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
+import { MAX_UPLOAD_BYTES, MULTIPART_OVERHEAD_BYTES } from "../../documents/limits.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
 import { deleteDocument, findDocument, findDocumentBySha, insertDocument, objectKey } from "../../documents/repository.ts";
 import type { AppEnv } from "../../env.ts";
