@@ -1,12 +1,13 @@
 // The Hono application: global middleware, then one registration per route file.
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env.ts";
-import { isOriginAllowed } from "./lib/origins.ts";
+import { corsAllows } from "./lib/origins.ts";
 import { provideContext } from "./middleware/context.ts";
 import { errorResponse, notFound, onError, validationHook } from "./middleware/errors.ts";
 import { observeRequests } from "./middleware/observe.ts";
@@ -29,6 +30,7 @@ import * as getFile from "./routes/files/get.ts";
 import * as listFiles from "./routes/files/list.ts";
 import * as filePages from "./routes/files/pages.ts";
 import * as retryFile from "./routes/files/retry.ts";
+import * as updateFile from "./routes/files/update.ts";
 import * as uploadFile from "./routes/files/upload.ts";
 import * as health from "./routes/health.ts";
 import * as me from "./routes/me.ts";
@@ -54,7 +56,7 @@ export function createApp() {
   app.use(provideContext);
   app.use(
     cors({
-      origin: (origin, c) => (isOriginAllowed((c.var as AppEnv["Variables"]).config, origin) ? origin : null),
+      origin: async (origin, c) => ((await corsAllows(c as Context<AppEnv>, origin)) ? origin : null),
       allowHeaders: ["Content-Type", "Authorization", "X-Tenant-ID", "X-Request-Id"],
       exposeHeaders: ["X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"],
       maxAge: 600,
@@ -75,6 +77,7 @@ export function createApp() {
   app.openapi(filePages.route, filePages.handler);
   app.openapi(deleteFile.route, deleteFile.handler);
   app.openapi(retryFile.route, retryFile.handler);
+  app.openapi(updateFile.route, updateFile.handler);
   app.openapi(search.route, search.handler);
   app.openapi(chatSocket.route, chatSocket.handler);
   app.get(chatFramesSchema.path, chatFramesSchema.handler);

@@ -17,6 +17,14 @@ const rateSpec = z
 
 export type RateSpec = z.output<typeof rateSpec>;
 
+/** "5s,30s,2m" → [5, 30, 120] seconds: a queue can delay a message by at most 12 hours. */
+const delayList = z
+  .string()
+  .regex(/^\d+[smh](,\d+[smh])*$/, 'expected durations separated by commas, e.g. "5s,30s,2m"')
+  .transform((spec) => spec.split(",").map((d) => Number(d.slice(0, -1)) * DURATION_UNITS[d.slice(-1) as keyof typeof DURATION_UNITS]))
+  .refine((delays) => delays.length <= 10, "at most 10 delays")
+  .refine((delays) => delays.every((s) => s <= 12 * 3600), "each delay at most 12h");
+
 const url = z.url();
 
 const schema = z
@@ -86,6 +94,8 @@ const schema = z
     // INGEST_MAX_SWEEPS times, then failed as ingest_stalled. Longer than a range ever takes, queue wait included.
     INGEST_STALL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     INGEST_MAX_SWEEPS: z.coerce.number().int().min(0).max(20).default(3),
+    // Waits between a webhook delivery's attempts; it fails for good after 1 + this many attempts (src/webhooks/deliver.ts).
+    WEBHOOK_RETRY_DELAYS: delayList.default([5, 30, 120, 600, 3600, 21_600, 43_200]),
     DAILY_TOKEN_BUDGET_PER_USER: z.coerce.number().int().min(0).default(500_000),
     DAILY_TOKEN_BUDGET_PER_TENANT: z.coerce.number().int().min(0).default(20_000_000),
   })

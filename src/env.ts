@@ -6,6 +6,7 @@ import type { UserRole } from "./db/schema.ts";
 import type { IngestMessage } from "./ingest/messages.ts";
 import type { Services } from "./services/index.ts";
 import type { StoredTenantSettings } from "./tenants/settings-schema.ts";
+import type { WebhookMessage } from "./webhooks/messages.ts";
 
 type Declared = Cloudflare.Env;
 
@@ -29,6 +30,7 @@ interface Undeclared {
 export interface Env extends Partial<Declared>, Undeclared {
   DOCUMENTS: Declared["DOCUMENTS"];
   INGEST_QUEUE: Queue<IngestMessage>;
+  WEBHOOK_QUEUE: Queue<WebhookMessage>;
   CHAT_SESSIONS: Declared["CHAT_SESSIONS"];
 }
 

@@ -1,19 +1,26 @@
-// Worker entry point: the HTTP app, the ingestion queues' consumer and the stall sweeper's cron.
+// Worker entry point: the HTTP app, the queues' consumers (ingestion, webhooks) and the cron's sweeps.
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 import { handleIngestBatch } from "./ingest/consumer.ts";
 import type { IngestMessage } from "./ingest/messages.ts";
 import { sweepStalledIngestions } from "./ingest/sweeper.ts";
+import { handleWebhookBatch } from "./webhooks/deliver.ts";
+import { WEBHOOK_QUEUE_NAME, type WebhookMessage } from "./webhooks/messages.ts";
+import { resendLostDeliveries } from "./webhooks/resend.ts";
 
 export { ChatSession } from "./chat/session-object.ts";
 
 const app = createApp();
 
-const worker: ExportedHandler<Env, IngestMessage> = {
+const worker: ExportedHandler<Env, IngestMessage | WebhookMessage> = {
   fetch: app.fetch,
-  queue: handleIngestBatch,
+  queue: (batch, env) =>
+    batch.queue === WEBHOOK_QUEUE_NAME
+      ? handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env)
+      : handleIngestBatch(batch as MessageBatch<IngestMessage>, env),
   scheduled: async (_controller, env) => {
-    await sweepStalledIngestions(env);
+    // Both run whatever the other does; a failure of either still fails the invocation, which is logged.
+    await Promise.all([sweepStalledIngestions(env), resendLostDeliveries(env)]);
   },
 };
 

@@ -5,6 +5,7 @@ import type { TestProject } from "vitest/node";
 import { startOpenAIStandIn } from "../dev/openai/server.ts";
 import { startStack } from "../dev/stack.ts";
 import { createTenant } from "../scripts/lib/db.ts";
+import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 
 /** Tenants the tests rely on. */
 export const TEST_TENANTS = [
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject) {
   const stack = await startStack({ env: { REDIS_URL: process.env.REDIS_URL } });
   // A second OpenAI stand-in whose OCR has no tesseract, as a deployment whose OCR backend is missing.
   const withoutOcr = await startOpenAIStandIn({ ocr: { tesseract: "/nonexistent/tesseract" } });
+  const webhookReceiver = await startWebhookReceiver();
   for (const t of TEST_TENANTS) await createTenant(stack.postgresUrl, t.id, t.name, t.status);
   project.provide("workerBindings", {
     ...stack.bindings,
@@ -34,9 +36,13 @@ export default async function setup(project: TestProject) {
     RATE_LIMIT_AUTH_PER_EMAIL: "10/10m",
     RATE_LIMIT_AUTH_PER_IP: "30/10m",
     RATE_LIMIT_API_PER_USER: "300/1m",
+    // Short waits, so retries to the end run within a test: 4 attempts in about 3 s.
+    WEBHOOK_RETRY_DELAYS: "1s,1s,1s",
   });
+  project.provide("webhookReceiverUrl", webhookReceiver.url);
   project.provide("openaiWithoutOcrUrl", withoutOcr.url);
   return async () => {
+    await webhookReceiver.close();
     await withoutOcr.close();
     await stack.close();
   };

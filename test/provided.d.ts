@@ -8,6 +8,8 @@ declare module "vitest" {
     fixtureSources: Record<string, string>;
     /** An OpenAI stand-in whose OCR cannot run (no tesseract): vision requests answer 503 ocr_unavailable. */
     openaiWithoutOcrUrl: string;
+    /** The test webhook receiver (test/support/webhook-receiver.ts): http://127.0.0.1:PORT. */
+    webhookReceiverUrl: string;
   }
 }
 

@@ -24,6 +24,13 @@ export function describeError(err) {
   return text;
 }
 
+/** describeError plus the error code and request id, for the admin view where they help a support ticket. */
+export function describeErrorFully(err) {
+  if (!(err instanceof ApiError)) return describeError(err);
+  const ids = [err.code, err.requestId && !describeError(err).includes(err.requestId) ? `request id ${err.requestId}` : null];
+  return `${describeError(err)} (${ids.filter(Boolean).join(", ")})`;
+}
+
 export function formatSeconds(s) {
   if (s < 90) return `${s} s`;
   const m = Math.ceil(s / 60);
@@ -90,8 +97,11 @@ export function createApi(session) {
     return res.json();
   }
 
-  /** Uploads one PDF with XMLHttpRequest so the bytes sent can be shown. Resolves with { status, doc }. */
-  function upload(file, onProgress) {
+  /**
+   * Uploads one PDF with XMLHttpRequest so the bytes sent can be shown. Resolves with { status, doc }.
+   * @param {string | null} [collectionId] the collection to add it to; private to the uploader without
+   */
+  function upload(file, onProgress, collectionId = null) {
     const xhr = new XMLHttpRequest();
     const done = new Promise((resolve, reject) => {
       xhr.open("POST", "/v1/files");
@@ -115,6 +125,7 @@ export function createApi(session) {
       xhr.onerror = () => reject(new ApiError(0, "network_error", "The upload failed: the server cannot be reached"));
       xhr.onabort = () => reject(new ApiError(0, "aborted", "Upload cancelled"));
       const form = new FormData();
+      if (collectionId) form.append("collection_id", collectionId);
       form.append("file", file, file.name);
       xhr.send(form);
     });
@@ -126,6 +137,8 @@ export function createApi(session) {
     upload,
     get: (path, opts) => request("GET", path, opts),
     post: (path, body, opts) => request("POST", path, { ...opts, body }),
+    patch: (path, body, opts) => request("PATCH", path, { ...opts, body }),
+    put: (path, body, opts) => request("PUT", path, { ...opts, body }),
     del: (path, opts) => request("DELETE", path, opts),
   };
 }

@@ -1,7 +1,10 @@
-// DocuChat demo page: login, PDF upload with progress, document list, and chat over the WebSocket.
+// DocuChat demo page: login, PDF upload with progress, document list (private and collection documents), and chat
+// over the WebSocket; owners and admins also get the admin view (admin.js).
 // No framework: small DOM helpers, one state object per area, everything rendered with textContent (never HTML
 // from the server or the documents).
+import { createAdmin } from "./admin.js";
 import { ApiError, createApi, describeError, formatSeconds } from "./api.js";
+import { $, compactFmt, confirmDialog, formatBytes, h, numberFmt, relativeTime, saveBlob, setBusy, toast } from "./ui.js";
 
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 const POLL_MS = 700;
@@ -12,41 +15,6 @@ const KEYS = { token: "docuchat.token", tenant: "docuchat.tenant", user: "docuch
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** Creates an element: h("button", { class: "btn", onclick: fn }, "Text", child). */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) {
-    if (v == null || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  el.append(...children.flat().filter((c) => c != null && c !== false));
-  return el;
-}
-
-const numberFmt = new Intl.NumberFormat("en");
-const compactFmt = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
-const relFmt = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function relativeTime(iso) {
-  const s = (Date.parse(iso) - Date.now()) / 1000;
-  const abs = Math.abs(s);
-  if (abs < 45) return "just now";
-  if (abs < 3600) return relFmt.format(Math.round(s / 60), "minute");
-  if (abs < 86400) return relFmt.format(Math.round(s / 3600), "hour");
-  if (abs < 7 * 86400) return relFmt.format(Math.round(s / 86400), "day");
-  return new Date(iso).toLocaleDateString();
-}
-
 const ARABIC_SCRIPT = /[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/;
 /** "fa" when the first letter is Persian/Arabic script: picks the font and helps screen readers. */
 function langOf(text) {
@@ -55,26 +23,6 @@ function langOf(text) {
 }
 
 const pageRange = (c) => (c.page_start === c.page_end ? `${c.page_start}` : `${c.page_start}–${c.page_end}`);
-
-/**
- * Shows a notification.
- * @param {string} message
- * @param {{ kind?: "error" | "info" | "success", timeout?: number, action?: { label: string, run: () => void } }} [options]
- */
-function toast(message, { kind = "error", timeout, action } = {}) {
-  const close = () => el.remove();
-  const el = h(
-    "div",
-    { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" },
-    h("p", {}, message),
-    action && h("button", { type: "button", class: "btn btn-small btn-ghost", onclick: () => (close(), action.run()) }, action.label),
-    h("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", onclick: close }, "×"),
-  );
-  $("toasts").append(el);
-  const ms = timeout ?? (kind === "error" ? 12_000 : 5_000);
-  if (ms > 0) setTimeout(close, ms);
-  return el;
-}
 
 /** Disables a button for `seconds`, with a countdown in its label. */
 function cooldown(button, seconds) {
@@ -98,29 +46,6 @@ function cooldown(button, seconds) {
   button.dataset.timer = String(setInterval(tick, 1000));
 }
 
-function setBusy(button, busy, busyLabel) {
-  if (busy) {
-    button.dataset.idleLabel = button.textContent;
-    button.textContent = busyLabel;
-    button.disabled = true;
-    button.setAttribute("aria-busy", "true");
-  } else {
-    if (button.dataset.idleLabel && !button.dataset.timer) button.textContent = button.dataset.idleLabel;
-    if (!button.dataset.timer) button.disabled = false;
-    button.removeAttribute("aria-busy");
-  }
-}
-
-/** A modal confirm built on <dialog>; resolves true when confirmed. */
-function confirmDialog(text, okLabel = "Delete") {
-  const dialog = /** @type {HTMLDialogElement} */ ($("confirm-dialog"));
-  $("confirm-text").textContent = text;
-  $("confirm-ok").textContent = okLabel;
-  dialog.returnValue = "";
-  dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true }));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Session (who is logged in)
 
@@ -128,6 +53,8 @@ const auth = {
   tenant: STORE.getItem(KEYS.tenant) || "demo",
   token: STORE.getItem(KEYS.token),
   user: JSON.parse(STORE.getItem(KEYS.user) || "null"),
+  /** GET /v1/me: the role says whether the admin view is offered */
+  me: null,
   email: "",
 };
 
@@ -224,14 +151,37 @@ function showApp() {
   $("user-email").textContent = auth.user?.email ?? "";
   $("user-email").title = `Signed in to workspace “${auth.tenant}”`;
   newChat();
-  void loadDocs();
+  void loadCollections().then(() => loadDocs());
   void loadSessions();
   void refreshUsage();
   api.get("/v1/me").then(
-    (me) => ($("user-email").textContent = me.email),
+    (me) => {
+      $("user-email").textContent = me.email;
+      auth.me = me;
+      // The server decides what an admin may do; this only decides whether to offer the view.
+      $("admin-toggle").hidden = !(me.role === "owner" || me.role === "admin");
+    },
     () => {},
   );
   $("question").focus();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Admin view
+
+/** @type {ReturnType<typeof createAdmin> | null} built on first opening, for the signed-in admin */
+let admin = null;
+
+function showAdmin(on) {
+  $("admin-view").hidden = !on;
+  $("app-view").hidden = on;
+  $("admin-toggle").textContent = on ? "Back to chat" : "Admin";
+  $("admin-toggle").setAttribute("aria-expanded", String(on));
+  if (on) {
+    admin ??= createAdmin({ api, me: () => auth.me, collectionsChanged: () => void loadCollections() });
+    $("admin-org").textContent = `Workspace “${auth.tenant}”`;
+    admin.open();
+  }
 }
 
 function signOut(message) {
@@ -244,6 +194,12 @@ function signOut(message) {
   chat.current = null;
   setStreaming(false);
   resetDocs();
+  showAdmin(false);
+  admin = null;
+  auth.me = null;
+  $("admin-toggle").hidden = true;
+  collections.list = [];
+  renderCollectionControls();
   chat.sessions = [];
   renderSessions();
   $("messages").replaceChildren();
@@ -280,6 +236,48 @@ function refreshUsage() {
       // The indicator is optional; a failure here is not worth an alert.
     }
   }, 250);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Collections: the organisation's shared documents, beside the user's own
+
+const collections = {
+  /** GET /v1/collections: what the user can read, each with their access ("read" | "write") */
+  list: /** @type {any[]} */ ([]),
+  /** the document list shows: "all", "private" or a collection id */
+  filter: "all",
+};
+
+const collectionOf = (id) => collections.list.find((c) => c.id === id);
+
+async function loadCollections() {
+  try {
+    const res = await api.get("/v1/collections?limit=100");
+    collections.list = res.collections;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) toast(`Could not load the collections: ${describeError(err)}`);
+  }
+  renderCollectionControls();
+}
+
+/** Fills the three collection pickers; without any collection they stay hidden and the page is as before. */
+function renderCollectionControls() {
+  const options = (el, items, keep) => {
+    const before = keep ? el.value : "";
+    el.replaceChildren(...items.map(([value, label]) => h("option", { value }, label)));
+    el.value = items.some(([v]) => v === before) ? before : (items[0]?.[0] ?? "");
+  };
+  const named = collections.list.map((c) => [c.id, c.name]);
+  const writable = collections.list.filter((c) => c.access === "write").map((c) => [c.id, c.name]);
+  const filter = /** @type {HTMLSelectElement} */ ($("doc-filter"));
+  options(filter, [["all", "All documents"], ["private", "Only mine (private)"], ...named], true);
+  collections.filter = filter.value || "all";
+  options(/** @type {HTMLSelectElement} */ ($("upload-target")), [["", "Only me (private)"], ...writable], true);
+  options(/** @type {HTMLSelectElement} */ ($("chat-collection")), [["", "All my documents and collections"], ...named], true);
+  const any = collections.list.length > 0;
+  $("doc-controls").hidden = !any;
+  $("collection-scope").hidden = !any;
+  for (const [id, row] of docs.rows) updateDocRow(row, docs.byId.get(id));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -328,14 +326,18 @@ async function loadDocs({ more = false } = {}) {
   if (more) setBusy(button, true, "Loading…");
   try {
     const query = new URLSearchParams({ limit: "20" });
+    if (collections.filter === "private") query.set("private", "true");
+    else if (collections.filter !== "all") query.set("collection_id", collections.filter);
     if (more && docs.cursor) query.set("cursor", docs.cursor);
     const res = await api.get(`/v1/files?${query}`);
     if (!more) {
-      // A fresh first page: forget rows that are gone (deleted elsewhere).
+      // A fresh first page: forget rows that are gone (deleted elsewhere, or outside the chosen filter).
       const keep = new Set(res.files.map((d) => d.id));
       for (const id of [...docs.byId.keys()]) if (!keep.has(id)) removeDoc(id);
     }
     for (const d of res.files) upsertDoc(d, { position: "end" });
+    // Rows kept from before move into the page's order (newest first).
+    if (!more) $("doc-list").append(...res.files.map((d) => docs.rows.get(d.id)));
     docs.cursor = res.next_cursor;
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) toast(`Could not load your documents: ${describeError(err)}`);
@@ -443,7 +445,11 @@ function updateDocRow(row, doc) {
   if (doc.chunk_count != null && doc.status === "ready") parts.push(`${numberFmt.format(doc.chunk_count)} chunks`);
   if (doc.ocr_pages) parts.push(`${numberFmt.format(doc.ocr_pages)} ${doc.ocr_pages === 1 ? "page" : "pages"} OCRed`);
   parts.push(relativeTime(doc.created_at));
+  const collection = doc.collection_id ? collectionOf(doc.collection_id) : null;
+  if (doc.collection_id) parts.unshift(`In “${collection?.name ?? "a collection"}”`);
   q(".doc-meta").textContent = parts.join(" · ");
+  // A collection's documents are deleted by those who may add to it; the server refuses the others anyway.
+  q('[data-action="delete"]').hidden = Boolean(doc.collection_id) && collection?.access !== "write";
   updateDocWarnings(/** @type {HTMLDetailsElement} */ (q(".doc-warnings")), doc.warnings ?? []);
 
   const progressBox = q(".doc-progress");
@@ -530,18 +536,22 @@ function startUpload(file) {
   $("uploads").append(item);
   updateDocsChrome();
 
-  const job = api.upload(file, (fraction, loaded) => {
-    if (fraction == null) {
-      bar.removeAttribute("value");
-      text.textContent = `Uploading… ${formatBytes(loaded)}`;
-    } else if (fraction >= 1) {
-      bar.value = 1;
-      text.textContent = "Uploaded, waiting for the server…";
-    } else {
-      bar.value = fraction;
-      text.textContent = `Uploading… ${Math.round(fraction * 100)} % of ${formatBytes(file.size)}`;
-    }
-  });
+  const job = api.upload(
+    file,
+    (fraction, loaded) => {
+      if (fraction == null) {
+        bar.removeAttribute("value");
+        text.textContent = `Uploading… ${formatBytes(loaded)}`;
+      } else if (fraction >= 1) {
+        bar.value = 1;
+        text.textContent = "Uploaded, waiting for the server…";
+      } else {
+        bar.value = fraction;
+        text.textContent = `Uploading… ${Math.round(fraction * 100)} % of ${formatBytes(file.size)}`;
+      }
+    },
+    /** @type {HTMLSelectElement} */ ($("upload-target")).value || null,
+  );
   docs.uploads.add(job);
   action.addEventListener("click", () => job.abort(), { once: true });
 
@@ -586,11 +596,7 @@ async function downloadDoc(id) {
   const doc = docs.byId.get(id);
   if (!doc) return;
   try {
-    const url = await pdfUrl(id);
-    const a = h("a", { href: url, download: doc.filename, hidden: true });
-    document.body.append(a);
-    a.click();
-    a.remove();
+    saveBlob(await pdfUrl(id), doc.filename);
   } catch (err) {
     toast(`Could not download ${doc.filename}: ${describeError(err)}`);
   }
@@ -852,7 +858,7 @@ function renderAnswer(m) {
   scrollToEnd();
 }
 
-const citationLabel = (c) => `${c.filename} p. ${pageRange(c)}`;
+const citationLabel = (c) => `${c.filename} p. ${pageRange(c)}${c.collection ? ` (${c.collection.name})` : ""}`;
 
 function citeRef(m, c) {
   return h(
@@ -891,6 +897,7 @@ function renderCitations(m) {
           " ",
           h("bdi", { class: "chip-file" }, c.filename),
           ` p. ${pageRange(c)}`,
+          c.collection && [" · ", h("bdi", { class: "chip-collection" }, c.collection.name)],
         ),
       ),
     ),
@@ -1040,6 +1047,8 @@ async function ask(content) {
   const m = startAnswer(content);
   const frame = { type: "message", content };
   if (docs.selected.size) frame.file_ids = [...docs.selected];
+  const collectionId = /** @type {HTMLSelectElement} */ ($("chat-collection")).value;
+  if (collectionId) frame.collection_ids = [collectionId];
   try {
     await ensureConnected();
     if (chat.current !== m) return;
@@ -1200,6 +1209,12 @@ function wire() {
     input.value = input.value.replace(/\D/g, "").slice(0, 6);
   });
   $("logout").addEventListener("click", () => signOut());
+  $("admin-toggle").addEventListener("click", () => {
+    const opening = $("admin-view").hidden;
+    showAdmin(opening);
+    // Back in the workspace, show what changed meanwhile (new collections, their documents).
+    if (!opening) void loadCollections().then(() => loadDocs());
+  });
 
   $("chat-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -1231,6 +1246,10 @@ function wire() {
     input.value = "";
   });
   $("load-more").addEventListener("click", () => loadDocs({ more: true }));
+  $("doc-filter").addEventListener("change", (e) => {
+    collections.filter = /** @type {HTMLSelectElement} */ (e.target).value;
+    void loadDocs();
+  });
   $("refresh-docs").addEventListener("click", () => loadDocs());
 
   // Drag and drop onto the documents panel; dropping elsewhere must not navigate away to the PDF.

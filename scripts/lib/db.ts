@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { normalizeEmail } from "../../src/lib/email.ts";
 import { TENANT_ID_PATTERN } from "../../src/lib/tenant-id.ts";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -50,5 +51,49 @@ export function createTenant(url: string, id: string, name = id, status: "active
     if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
     const existing = await client.query<TenantRow>("select id, name, status from tenants where id = $1", [id]);
     return { ...existing.rows[0]!, created: false };
+  });
+}
+
+export interface OwnerRow {
+  id: string;
+  email: string;
+  /** The user's role before: null when the user was created now. */
+  previousRole: string | null;
+  previousStatus: string | null;
+}
+
+/**
+ * Makes `email` an active owner of the tenant: creates the user, or promotes (and re-enables) an existing one. An
+ * operator's action, so it is written to the tenant's audit log with no actor.
+ */
+export async function ensureOwner(url: string, tenantId: string, rawEmail: string): Promise<OwnerRow> {
+  const email = normalizeEmail(rawEmail);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) throw new Error(`Invalid owner email '${rawEmail}'.`);
+  return withClient(url, async (client) => {
+    await client.query("begin");
+    try {
+      const before = await client.query<{ role: string; status: string; kind: string }>(
+        "select role, status, kind from users where tenant_id = $1 and email = $2 for update",
+        [tenantId, email],
+      );
+      const previous = before.rows[0];
+      if (previous?.kind === "api_key") throw new Error(`'${email}' is an API key's identity, not a person.`);
+      const upserted = await client.query<{ id: string }>(
+        `insert into users (tenant_id, email, role, status) values ($1, $2, 'owner', 'active')
+         on conflict (tenant_id, email) do update set role = 'owner', status = 'active'
+         returning id`,
+        [tenantId, email],
+      );
+      const id = upserted.rows[0]!.id;
+      await client.query(
+        `insert into audit_log (tenant_id, action, target_type, target_id, details) values ($1, 'user.make_owner', 'user', $2, $3::jsonb)`,
+        [tenantId, id, JSON.stringify({ email, via: "npm run tenant:create", role: { from: previous?.role ?? null, to: "owner" } })],
+      );
+      await client.query("commit");
+      return { id, email, previousRole: previous?.role ?? null, previousStatus: previous?.status ?? null };
+    } catch (err) {
+      await client.query("rollback");
+      throw err;
+    }
   });
 }

@@ -10,6 +10,7 @@ import { countTokens } from "../ingest/chunker.ts";
 import { CodedError } from "../lib/coded-error.ts";
 import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
+import { tenantSettings } from "../tenants/settings.ts";
 import { normalizeQuery } from "../text/normalize.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { usageInsert } from "../usage/record.ts";
@@ -57,16 +58,19 @@ export interface AnswerContext {
   signal: AbortSignal;
 }
 
-export async function answer(ctx: AnswerContext, question: Question): Promise<void> {
+/** Answers the question; resolves to the model that wrote the answer (the tenant's default unless one was asked for). */
+export async function answer(ctx: AnswerContext, question: Question): Promise<string> {
   const { config, services, owner } = ctx;
-  const model = question.model ?? config.CHAT_DEFAULT_MODEL;
-  if (!config.CHAT_MODELS.includes(model))
-    throw new ChatError("model_not_allowed", `Model '${model}' is not available; use one of: ${config.CHAT_MODELS.join(", ")}`, false);
+  // The tenant's models (a subset of CHAT_MODELS) and its default.
+  const { chat_models: models, default_model } = await tenantSettings(services.db, config, owner.tenantId);
+  const model = question.model ?? default_model;
+  if (!models.includes(model)) throw new ChatError("model_not_allowed", `Model '${model}' is not available; use one of: ${models.join(", ")}`, false);
   const reservation = await reserveTokens(services, config, owner, budgetEstimate(config, question.content)).catch((err: unknown) => {
     throw err instanceof BudgetExceededError ? new ChatError(err.code, err.message, err.retryable) : err;
   });
   try {
     await answerWithin(ctx, question, model, reservation);
+    return model;
   } finally {
     // A failure before anything was spent, or after what was spent is in usage_events: settled either way.
     await reservation.settle();

@@ -1,6 +1,7 @@
 // The chat WebSocket protocol: JSON text frames, both directions as zod schemas. The server validates client
 // frames with them, and GET /asyncapi.json publishes them (as JSON Schema), so the docs cannot drift from the code.
 import { z } from "zod";
+import { MAX_TAGS, TagFilterSchema } from "../documents/metadata.ts";
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 export const MAX_QUESTION_CHARS = 4000;
@@ -30,12 +31,9 @@ export const MessageFrame = z
       .max(100)
       .optional()
       .meta({ description: "Answer only from these collections' documents (and the files in file_ids)" }),
-    tags: z
-      .array(z.string().min(1).max(64))
-      .min(1)
-      .max(20)
-      .optional()
-      .meta({ description: "Answer only from documents carrying at least one of these tags" }),
+    tags: TagFilterSchema.optional().meta({
+      description: `Answer only from documents carrying at least one of these tags (at most ${MAX_TAGS}; matched in their normalised form)`,
+    }),
     model: z.string().min(1).max(100).optional().meta({ description: "One of the tenant's allowed models (default: the configured chat model)" }),
   })
   .meta({
@@ -122,7 +120,20 @@ export const ServerFrame = z.discriminatedUnion("type", [
     examples: [
       {
         type: "citations",
-        citations: [{ n: 1, file_id: EXAMPLE_ID, filename: "lshort-en.pdf", page_start: 15, page_end: 15, chunk_id: EXAMPLE_ID, score: 0.83 }],
+        citations: [
+          {
+            n: 1,
+            file_id: EXAMPLE_ID,
+            filename: "lshort-en.pdf",
+            page_start: 15,
+            page_end: 15,
+            chunk_id: EXAMPLE_ID,
+            score: 0.83,
+            collection: null,
+            tags: ["manuals"],
+            metadata: { edition: "6.4" },
+          },
+        ],
       },
     ],
   }),

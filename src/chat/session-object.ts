@@ -191,6 +191,7 @@ export class ChatSession extends DurableObject<Env> {
       sources: 0,
       done: null as Extract<ServerFrame, { type: "done" }> | null,
       errorCode: null as string | null,
+      model: frame.model ?? null,
     };
     const emit = (f: ServerFrame) => {
       if (f.type === "delta" && outcome.firstDeltaMs === null) outcome.firstDeltaMs = Math.round(performance.now() - started);
@@ -199,7 +200,7 @@ export class ChatSession extends DurableObject<Env> {
       this.broadcast(f);
     };
     try {
-      await answer(
+      outcome.model = await answer(
         {
           config,
           services,
@@ -224,7 +225,8 @@ export class ChatSession extends DurableObject<Env> {
         messageId: outcome.done?.message_id ?? null,
         status: outcome.done?.status ?? "failed",
         errorCode: outcome.errorCode,
-        model: frame.model ?? config.CHAT_DEFAULT_MODEL,
+        // Only a refused question has no model: it is reported under the deployment's default.
+        model: outcome.model ?? config.CHAT_DEFAULT_MODEL,
         firstDeltaMs: outcome.firstDeltaMs,
         durationMs: Math.round(performance.now() - started),
         promptTokens: outcome.done?.usage.prompt_tokens ?? 0,

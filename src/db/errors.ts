@@ -15,3 +15,13 @@ export function databaseUnavailableIn(err: unknown): DatabaseUnavailableError | 
   }
   return undefined;
 }
+
+/** The Postgres error code (SQLSTATE) behind `err`, through the same wrappers; e.g. "23505" unique, "23503" foreign key. */
+export function postgresErrorCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { sourceError?: unknown }).sourceError ?? e.cause;
+  }
+  return undefined;
+}

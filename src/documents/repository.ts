@@ -1,6 +1,6 @@
 // Document rows. Every query is scoped by src/documents/access.ts: a document the caller may not read (another
 // tenant's, another user's private one, a collection they are not in) simply does not exist.
-import { and, asc, between, desc, eq, exists, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, arrayOverlaps, asc, between, desc, eq, exists, ilike, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { documentPages, documents } from "../db/schema.ts";
 import { manageableDocuments, type Reader, readableDocuments } from "./access.ts";
@@ -13,12 +13,26 @@ export interface Owner {
   userId: string;
 }
 
-/** The uploader's private documents: where an upload's bytes are looked for and stored. */
-const owned = (owner: Owner) => and(eq(documents.tenantId, owner.tenantId), eq(documents.userId, owner.userId));
+/** Where an upload goes: the uploader's private documents (collectionId null), or a collection. */
+export interface Destination extends Owner {
+  collectionId?: string | null;
+}
+
+/** The documents an upload's bytes are looked for among: the uploader's private ones, or the collection's. */
+const atDestination = (to: Destination) =>
+  to.collectionId
+    ? and(eq(documents.tenantId, to.tenantId), eq(documents.collectionId, to.collectionId))
+    : and(eq(documents.tenantId, to.tenantId), eq(documents.userId, to.userId), isNull(documents.collectionId));
 const inTenant = (tenantId: string, id: string) => and(eq(documents.tenantId, tenantId), eq(documents.id, id));
 
+/** Every object of a collection lies under this prefix, so deleting the collection finds them without its rows. */
+export const collectionObjectPrefix = (tenantId: string, collectionId: string) => `tenants/${tenantId}/collections/${collectionId}/`;
+
 /** R2 key from ids only: the user's file name never reaches the object path. */
-export const objectKey = (owner: Owner, documentId: string) => `tenants/${owner.tenantId}/users/${owner.userId}/documents/${documentId}.pdf`;
+export const objectKey = (to: Destination, documentId: string) =>
+  to.collectionId
+    ? `${collectionObjectPrefix(to.tenantId, to.collectionId)}documents/${documentId}.pdf`
+    : `tenants/${to.tenantId}/users/${to.userId}/documents/${documentId}.pdf`;
 
 export async function findDocument(db: Db, reader: Reader, id: string): Promise<DocumentRow | null> {
   const [row] = await db
@@ -43,24 +57,31 @@ export async function findIngestDocument(db: Db, tenantId: string, id: string): 
   return row ?? null;
 }
 
-export async function findDocumentBySha(db: Db, owner: Owner, sha256: string): Promise<DocumentRow | null> {
+/** The document with these bytes at the destination: each private owner, and each collection, stores them once. */
+export async function findDocumentBySha(db: Db, to: Destination, sha256: string): Promise<DocumentRow | null> {
   const [row] = await db
     .select()
     .from(documents)
-    .where(and(owned(owner), isNull(documents.collectionId), eq(documents.sha256, sha256)));
+    .where(and(atDestination(to), eq(documents.sha256, sha256)));
   return row ?? null;
 }
 
-/** Inserts a queued document; null when the same bytes were uploaded concurrently (unique owner + sha256). */
+/**
+ * Inserts a queued document; null when the same bytes were uploaded to the same destination concurrently (the
+ * partial unique indexes documents_owner_sha256_key and documents_collection_sha256_key).
+ */
 export async function insertDocument(
   db: Db,
-  owner: Owner,
+  to: Destination,
   doc: { id: string; filename: string; sizeBytes: number; sha256: string },
 ): Promise<DocumentRow | null> {
+  const sameBytes = to.collectionId
+    ? { target: [documents.tenantId, documents.collectionId, documents.sha256], where: sql`${documents.collectionId} is not null` }
+    : { target: [documents.tenantId, documents.userId, documents.sha256], where: isNull(documents.collectionId) };
   const [row] = await db
     .insert(documents)
-    .values({ ...doc, ...owner, r2Key: objectKey(owner, doc.id), status: "queued" })
-    .onConflictDoNothing({ target: [documents.tenantId, documents.userId, documents.sha256], where: isNull(documents.collectionId) })
+    .values({ ...doc, ...to, r2Key: objectKey(to, doc.id), status: "queued" })
+    .onConflictDoNothing(sameBytes)
     .returning();
   return row ?? null;
 }
@@ -115,17 +136,65 @@ export interface Cursor {
   id: string;
 }
 
-/** Newest first; the cursor is the (created_at, id) of the last row seen. */
-export async function listDocuments(db: Db, reader: Reader, limit: number, after?: Cursor): Promise<DocumentRow[]> {
+/** What GET /v1/files narrows the list to; every given filter must hold. */
+export interface DocumentFilter {
+  /** Carrying at least one of these (normalised) tags. */
+  tags?: string[];
+  /** In this collection, or (null) private to the caller. */
+  collectionId?: string | null;
+  status?: DocumentRow["status"];
+  /** Filename contains this, ignoring case. */
+  nameContains?: string;
+}
+
+/** LIKE treats % and _ as wildcards and a backslash as their escape; a name search means them literally. */
+const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+
+function matching(filter: DocumentFilter) {
+  const { tags, collectionId, status, nameContains } = filter;
+  return and(
+    tags?.length ? arrayOverlaps(documents.tags, tags) : undefined,
+    collectionId === null ? isNull(documents.collectionId) : collectionId ? eq(documents.collectionId, collectionId) : undefined,
+    status ? eq(documents.status, status) : undefined,
+    nameContains ? ilike(documents.filename, `%${likeLiteral(nameContains)}%`) : undefined,
+  );
+}
+
+/** Newest first; the cursor is the (created_at, id) of the last row seen, under the same filter. */
+export async function listDocuments(
+  db: Db,
+  reader: Reader,
+  limit: number,
+  options: { after?: Cursor; filter?: DocumentFilter } = {},
+): Promise<DocumentRow[]> {
+  const { after, filter = {} } = options;
   const page = after
     ? or(lt(documents.createdAt, new Date(after.createdAt)), and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)))
     : undefined;
   return db
     .select()
     .from(documents)
-    .where(and(readableDocuments(reader), page))
+    .where(and(readableDocuments(reader), matching(filter), page))
     .orderBy(desc(documents.createdAt), desc(documents.id))
     .limit(limit);
+}
+
+/**
+ * Renames, tags or sets the metadata of a document the caller may change; null if they may not (or it is gone).
+ * updated_at is left alone: it is the time of the last ingestion progress, which the stall sweeper goes by.
+ */
+export async function updateDocumentDetails(
+  db: Db,
+  reader: Reader,
+  id: string,
+  changes: Partial<Pick<DocumentRow, "filename" | "tags" | "metadata">>,
+): Promise<DocumentRow | null> {
+  const [row] = await db
+    .update(documents)
+    .set(changes)
+    .where(and(manageableDocuments(reader), eq(documents.id, id)))
+    .returning();
+  return row ?? null;
 }
 
 /** Deletes the row (its chunks go with it, by cascade) and returns it, or null if the caller may not delete it. */

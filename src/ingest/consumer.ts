@@ -10,7 +10,9 @@ import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
 import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
 import { createServices, type Services } from "../services/index.ts";
+import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
+import { emitIngestionOutcome } from "../webhooks/emit.ts";
 import { chunkPages, releaseTokenizer } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
 import { extractPages } from "./extract.ts";
@@ -62,6 +64,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
     const last = toPage >= total || range.textLimitReached;
     if (!last) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
     const final = last ? await finalize(db, job) : null;
+    if (final) await emitIngestionOutcome(env, db, job, `document.${final.status}`);
     const status = final?.status ?? "range_done";
     recordIngest(env, {
       requestId: job.requestId ?? null,
@@ -106,12 +109,13 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
   const reservations: Reservation[] = [];
   try {
     let progressAt = Date.now();
+    // OCR on/off and its page limit are the tenant's (never on when the deployment's OCR_MODEL is "off").
+    const ocrSettings = await tenantSettings(db, config, job.tenantId);
     const extracted = await extractPages(pdf, job.fromPage, job.toPage, {
-      ocr:
-        config.OCR_MODEL === "off"
-          ? null
-          : createPageOcr(openai, config.OCR_MODEL, async () => void reservations.push(await reserveOcrPage(services, config, owner))),
-      ocrPagesLeft: config.OCR_MAX_PAGES_PER_DOCUMENT - job.ocrPagesDone,
+      ocr: ocrSettings.ocr_enabled
+        ? createPageOcr(openai, config.OCR_MODEL, async () => void reservations.push(await reserveOcrPage(services, config, owner)))
+        : null,
+      ocrPagesLeft: ocrSettings.ocr_max_pages_per_document - job.ocrPagesDone,
       charsLeft: job.charsLeft,
       onProgress: async (page) => {
         if (page >= job.toPage || (page % PROGRESS_EVERY_PAGES !== 0 && Date.now() - progressAt < PROGRESS_EVERY_MS)) return;
@@ -206,10 +210,12 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
     } catch (err) {
       if (err instanceof PermanentIngestError) {
         await markFailed(services.db, job, err.code, err.message);
+        await emitIngestionOutcome(env, services.db, job, "document.failed");
         recordFailure(env, job, err.code);
         message.ack();
       } else if (err instanceof BudgetExceededError) {
         await markBudgetStopped(services.db, job, job.fromPage, budgetStopMessage(err, job.fromPage));
+        await emitIngestionOutcome(env, services.db, job, "document.failed");
         recordFailure(env, job, "quota_exceeded");
         message.ack();
       } else if (isForeignKeyViolation(err)) {
@@ -223,6 +229,7 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
             "ingest_failed",
             `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`,
           ).catch(() => {});
+          await emitIngestionOutcome(env, services.db, job, "document.failed");
           recordFailure(env, job, "ingest_failed");
         }
         message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
@@ -240,7 +247,10 @@ async function handleDeadLetters(batch: MessageBatch<IngestMessage>, env: Env, s
     const job = message.body;
     try {
       const reason = `Processing of pages from ${job.fromPage} stopped without finishing ${INGEST_MAX_ATTEMPTS} times (the job is in the dead-letter queue); retry the document or upload it again`;
-      if (await markFailed(services.db, job, "ingest_failed", reason, "in_flight")) recordFailure(env, job, "ingest_failed");
+      if (await markFailed(services.db, job, "ingest_failed", reason, "in_flight")) {
+        recordFailure(env, job, "ingest_failed");
+        await emitIngestionOutcome(env, services.db, job, "document.failed");
+      }
       message.ack();
     } catch (err) {
       console.error(JSON.stringify({ msg: "dead letter not handled", document_id: job.documentId, error: String(err) }));

@@ -4,6 +4,7 @@
 import { getConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { createServices } from "../services/index.ts";
+import { emitIngestionOutcome } from "../webhooks/emit.ts";
 import { recordFailure } from "./consumer.ts";
 import { resumePage } from "./messages.ts";
 import { markFailed } from "./store.ts";
@@ -37,6 +38,7 @@ export async function sweepStalledIngestions(env: Env): Promise<{ requeued: numb
     const job = { tenantId: d.tenant_id, userId: d.user_id, documentId: d.id, fromPage: resumePage(d.pages_done, d.pages_total) };
     if (await markFailed(db, job, "ingest_stalled", message, { stalledMinutes: stall })) {
       recordFailure(env, job, "ingest_stalled");
+      await emitIngestionOutcome(env, db, job, "document.failed");
       failed++;
     }
   }

@@ -15,7 +15,9 @@ export interface Cursor {
 const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(2100, 0, 1);
 
-const Payload = z.tuple([z.iso.datetime({ precision: 3 }), z.uuid()]).refine(([at]) => Date.parse(at) >= EARLIEST && Date.parse(at) < LATEST);
+const payload = (id: z.ZodType<string>) =>
+  z.tuple([z.iso.datetime({ precision: 3 }), id]).refine(([at]) => Date.parse(at) >= EARLIEST && Date.parse(at) < LATEST);
+const UUID_PAYLOAD = payload(z.uuid());
 
 export const CursorQuery = z
   .string()
@@ -25,14 +27,15 @@ export const CursorQuery = z
 
 export const encodeCursor = ({ at, id }: { at: Date; id: string }) => btoa(JSON.stringify([at.toISOString(), id])).replace(/=+$/, "");
 
-export function decodeCursor(raw: string): Cursor {
-  let payload: unknown;
+/** `idSchema` describes the rows' ids: uuids unless said otherwise (the audit log's are bigserials). */
+export function decodeCursor(raw: string, idSchema?: z.ZodType<string>): Cursor {
+  let decoded: unknown;
   try {
-    payload = JSON.parse(atob(raw));
+    decoded = JSON.parse(atob(raw));
   } catch {
     // not base64 or not JSON: refused below like any other malformed payload
   }
-  const parsed = Payload.safeParse(payload);
+  const parsed = (idSchema ? payload(idSchema) : UUID_PAYLOAD).safeParse(decoded);
   if (!parsed.success) throw new ApiError(400, "invalid_cursor", "The cursor is not one this API returned");
   const [at, id] = parsed.data;
   return { at, id };

@@ -6,10 +6,9 @@ import { createMiddleware } from "hono/factory";
 import { API_KEY_PREFIX, authenticateApiKey } from "../api-keys/authenticate.ts";
 import { userStanding } from "../auth/principal.ts";
 import { verifyAccessToken } from "../auth/tokens.ts";
+import { unauthorized } from "../auth/unauthorized.ts";
 import type { AppEnv, AuthUser } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
-
-export const unauthorized = (message: string) => new ApiError(401, "unauthorized", message, { "WWW-Authenticate": 'Bearer realm="docuchat"' });
 
 /** A token outlives its user when the user is deleted after it was issued. */
 export const userGone = () => unauthorized("The user behind this token no longer exists");

@@ -20,7 +20,10 @@ export const route = createRoute({
       description: "The user behind the access token",
       content: {
         "application/json": {
-          schema: UserSchema.extend({ created_at: z.iso.datetime() }).openapi("Me"),
+          schema: UserSchema.extend({
+            status: z.enum(["invited", "active", "disabled"]).openapi({ description: "active once logged in; disabled users are refused" }),
+            created_at: z.iso.datetime(),
+          }).openapi("Me"),
         },
       },
     },
@@ -32,5 +35,8 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const user = await findUser(c.var.services.db, c.var.tenant.id, c.var.user.id);
   // requireUser checked the user, but through a 30 s cache: it may have been deleted since.
   if (!user) throw userGone();
-  return c.json({ id: user.id, email: user.email, tenant_id: user.tenantId, created_at: user.createdAt.toISOString() }, 200);
+  return c.json(
+    { id: user.id, email: user.email, tenant_id: user.tenantId, role: user.role, status: user.status, created_at: user.createdAt.toISOString() },
+    200,
+  );
 };

@@ -1,5 +1,6 @@
 // Schemas shared by several routes' OpenAPI descriptions.
 import { z } from "@hono/zod-openapi";
+import { USER_ROLES } from "../db/schema.ts";
 
 export const ErrorSchema = z
   .object({
@@ -21,6 +22,7 @@ export const UserSchema = z
     id: z.uuid(),
     email: z.email(),
     tenant_id: z.string(),
+    role: z.enum(USER_ROLES).openapi({ description: "owner and admin may use the /v1/admin routes; member uses the product" }),
   })
   .openapi("User");
 
@@ -37,6 +39,12 @@ export const authErrors = {
   ...tenantErrors,
   401: errorResponse("Missing, invalid or expired token (unauthorized)"),
   403: errorResponse("Token issued for another tenant (tenant_mismatch)"),
+} as const;
+
+/** Error responses of the /v1/admin routes (requireAdmin), on top of the authenticated ones. */
+export const adminErrors = {
+  ...authErrors,
+  403: errorResponse("Not an owner or admin logged in by email (forbidden), or token of another tenant (tenant_mismatch)"),
 } as const;
 
 /**

@@ -1,6 +1,7 @@
 // POST /v1/search — hybrid semantic + keyword search over the ready documents the caller can read, with page citations.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { createOpenAI } from "../ai/client.ts";
+import { MAX_TAGS, TagFilterSchema } from "../documents/metadata.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 import { requireUser } from "../middleware/auth.ts";
@@ -27,12 +28,9 @@ const SearchBody = z
       .max(100)
       .optional()
       .openapi({ description: "Search only these collections' documents (and the files in file_ids)" }),
-    tags: z
-      .array(z.string().min(1).max(64))
-      .min(1)
-      .max(20)
-      .optional()
-      .openapi({ description: "Search only documents carrying at least one of these tags" }),
+    tags: TagFilterSchema.optional().openapi({
+      description: `Search only documents carrying at least one of these tags (at most ${MAX_TAGS}; matched in their normalised form)`,
+    }),
   })
   .openapi("SearchRequest");
 

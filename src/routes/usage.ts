@@ -9,7 +9,8 @@ import { quotaState } from "../usage/quota.ts";
 import { budgetReport, usageReport } from "../usage/report.ts";
 import { authErrors, bearerSecurity } from "./schemas.ts";
 
-const Totals = z.object({
+/** Requests and tokens, as every usage report counts them (also GET /v1/admin/usage). */
+export const Totals = z.object({
   requests: z.number().int(),
   prompt_tokens: z.number().int(),
   completion_tokens: z.number().int(),

@@ -1,12 +1,15 @@
 // The demo page (public/app/) in headless Chromium against the whole local stack: login with the dev code (and a
 // 429), upload with its progress bar, ingestion to ready (and to failed), a streamed English answer with citations
 // that show their page's text and open the PDF at their page, a Persian question laid out right to left, usage, the
-// sessions sidebar, download, deletion and log-out. Any browser console error that a step did not provoke on purpose
-// fails the test.
+// sessions sidebar, download, deletion and log-out; then the admin view: an owner invites a user, creates a collection,
+// gives them access, changes a setting, creates and revokes an API key and downloads usage, and the member finds the
+// collection beside their own documents and limits a chat to it. Any browser console error that a step did not
+// provoke on purpose fails the test.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
+import { createTenant, ensureOwner } from "../../scripts/lib/db.ts";
 import { launchChromium } from "./chromium.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/pdf");
@@ -43,6 +46,8 @@ describe("demo page in Chromium", () => {
   const expectedErrors: RegExp[] = [];
   /** Frames the page received on its chat sockets, in order, and the sockets' URLs. */
   const frames: Frame[] = [];
+  /** Frames the page sent on its chat sockets. */
+  const sentFrames: Frame[] = [];
   const socketUrls: string[] = [];
   const timings: Record<string, number> = {};
   let mark = Date.now();
@@ -63,6 +68,9 @@ describe("demo page in Chromium", () => {
       socketUrls.push(ws.url());
       ws.on("framereceived", (f) => {
         if (typeof f.payload === "string") frames.push(JSON.parse(f.payload) as Frame);
+      });
+      ws.on("framesent", (f) => {
+        if (typeof f.payload === "string") sentFrames.push(JSON.parse(f.payload) as Frame);
       });
     });
   });
@@ -150,9 +158,14 @@ describe("demo page in Chromium", () => {
     return page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
   }
 
-  /** Logs in through the form with the development code. */
-  async function signIn(address: string) {
+  /** Logs in through the form with the development code (forgetting a session an earlier, failed test left). */
+  async function signIn(address: string, tenant = "demo") {
     await page.goto(`${apiUrl}/app/`);
+    if (await page.evaluate(() => sessionStorage.getItem("docuchat.token"))) {
+      await page.evaluate(() => sessionStorage.clear());
+      await page.reload();
+    }
+    await page.fill("#tenant", tenant);
     await page.fill("#email", address);
     await page.click("#send-code");
     await visible(page.locator("#dev-code"));
@@ -399,5 +412,146 @@ describe("demo page in Chromium", () => {
     await page.click("#logout");
     await visible(page.locator("#login-view"));
     lap("faults_test");
+  });
+
+  test("admin view: invite, collection and its members, settings, API key, usage; the member sees the collection", async () => {
+    // An organisation and its first owner, as an operator creates them (npm run tenant:create -- <id> --owner <email>).
+    const tenant = `e2e-org-${Date.now().toString(36)}`;
+    const ownerEmail = `owner-${Date.now()}@example.com`;
+    const memberEmail = `member-${Date.now()}@example.com`;
+    const postgresUrl = inject("postgresUrl");
+    await createTenant(postgresUrl, tenant, "E2E Org");
+    await ensureOwner(postgresUrl, tenant, ownerEmail);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: apiUrl });
+
+    await signIn(ownerEmail, tenant);
+    const toggle = page.locator("#admin-toggle");
+    await visible(toggle);
+    await toggle.click();
+    await visible(page.locator("#admin-view"));
+    expect(await page.locator("#app-view").isHidden()).toBe(true);
+    expect(await page.locator("#admin-tab-users").getAttribute("aria-selected")).toBe("true");
+    const users = page.locator("#admin-panel-users");
+    const userRow = (email: string) => users.locator("tbody tr", { hasText: email });
+    await poll(() => text(userRow(ownerEmail).locator("td").first())).toBe(`${ownerEmail}you`);
+    lap("admin_open");
+
+    // --- Invite a member: listed as invited, with the role chosen.
+    await page.fill("#invite-form input[type=email]", memberEmail);
+    await page.click("#invite-form button[type=submit]");
+    await poll(() => userRow(memberEmail).count()).toBe(1);
+    expect(await text(userRow(memberEmail).locator(".badge"))).toBe("invited");
+    expect(await userRow(memberEmail).locator(".role-select").inputValue()).toBe("member");
+    // Searching by email narrows the list.
+    await page.fill("#admin-panel-users input[type=search]", "member-");
+    await poll(() => users.locator("tbody tr").count()).toBe(1);
+    await page.fill("#admin-panel-users input[type=search]", "");
+    await poll(() => users.locator("tbody tr").count()).toBe(2);
+
+    // --- A members-only collection, and the member given write access to it.
+    await page.click("#admin-tab-collections");
+    await page.fill("#collection-form input >> nth=0", "Handbook");
+    await page.selectOption("#collection-form select", "members");
+    await page.click("#collection-form button[type=submit]");
+    const collectionRow = page.locator("#admin-panel-collections tbody tr", { hasText: "Handbook" });
+    await poll(() => collectionRow.count()).toBe(1);
+    expect(await collectionRow.locator(".visibility-select").inputValue()).toBe("members");
+    await collectionRow.locator('[data-action="members"]').click();
+    const members = page.locator("#admin-panel-collections .members-row");
+    await visible(members.locator(".member-user"));
+    await members.locator(".member-user").selectOption({ label: memberEmail });
+    await members.locator(".member-access").selectOption("write");
+    await members.locator(".member-form button[type=submit]").click();
+    await poll(() => text(members.locator(".members li").first())).toBe(`${memberEmail}can add documentsRemove`);
+    mkdirSync(RESULTS, { recursive: true });
+    await page.locator(".toast-close").evaluateAll((buttons) => {
+      for (const b of buttons) (b as HTMLButtonElement).click();
+    });
+    await page.screenshot({ path: join(RESULTS, "admin-collections.png"), fullPage: true });
+    lap("admin_invite_and_collection");
+
+    // --- Settings: only invited people may join from now on; saved, and read back.
+    await page.click("#admin-tab-settings");
+    const policy = page.getByLabel("Sign-up policy");
+    await visible(policy);
+    expect(await policy.inputValue()).toBe("open");
+    await policy.selectOption("invite");
+    await page.click("#settings-form button[type=submit]");
+    await poll(() => text(page.locator("#settings-form .row.end .muted"))).toBe("Set here: signup_policy");
+    expect(await page.getByLabel("Sign-up policy").inputValue()).toBe("invite");
+
+    // --- An API key: its secret shown once, copied with the button; then revoked.
+    await page.click("#admin-tab-api-keys");
+    await page.fill("#api-key-form input >> nth=0", "ingestion server");
+    await page.click("#api-key-form button[type=submit]");
+    const secret = page.locator("#admin-panel-api-keys .secret-value");
+    await visible(secret);
+    const key = await text(secret);
+    expect(key).toMatch(/^dc_live_\S{20,}$/);
+    await page.click("#admin-panel-api-keys .secret-copy");
+    await poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    const keyRow = page.locator("#admin-panel-api-keys tbody tr", { hasText: "ingestion server" });
+    expect(key.startsWith((await text(keyRow.locator("code"))).replace("…", ""))).toBe(true);
+    await keyRow.locator('[data-action="revoke"]').click();
+    await page.click("#confirm-ok");
+    await poll(() => text(keyRow.locator(".badge"))).toBe("revoked");
+
+    // --- Usage over the last 30 days, and its CSV.
+    await page.click("#admin-tab-usage");
+    await visible(page.locator("#admin-panel-usage .usage-totals"));
+    const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#usage-csv")]);
+    expect(csv.suggestedFilename()).toMatch(/^usage-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/);
+
+    // --- A webhook endpoint: its signing secret shown once; disabled (so nothing is sent), its empty log, deleted.
+    await page.click("#admin-tab-webhooks");
+    await page.getByLabel("HTTPS URL").fill("https://example.com/hooks/docuchat");
+    await page.click("#webhook-form button[type=submit]");
+    await poll(() => text(page.locator("#admin-panel-webhooks .secret-value"))).toMatch(/^whsec_\S+$/);
+    const hookRow = page.locator("#admin-panel-webhooks tbody tr", { hasText: "https://example.com/hooks/docuchat" });
+    expect(await text(hookRow.locator("td").nth(1))).toBe("document.ready, document.failed, document.deleted");
+    const enabled = hookRow.locator("input[type=checkbox]");
+    await enabled.uncheck();
+    await poll(() => page.locator("#admin-panel-webhooks tbody tr input[type=checkbox]").isChecked()).toBe(false);
+    await hookRow.locator("button", { hasText: "Deliveries" }).click();
+    await poll(() => text(page.locator("#admin-panel-webhooks .members-row"))).toBe("Nothing delivered yet.");
+    await hookRow.locator("button", { hasText: "Delete" }).click();
+    await page.click("#confirm-ok");
+    await visible(page.locator("#admin-panel-webhooks .empty"));
+    lap("admin_settings_keys_usage_webhooks");
+
+    // --- Back in the workspace, the owner uploads a PDF into the collection.
+    await toggle.click();
+    await visible(page.locator("#app-view"));
+    await visible(page.locator("#doc-controls"));
+    await page.selectOption("#upload-target", { label: "Handbook" });
+    await upload(EN_PDF, "ready", 30_000);
+    expect(await text(docRow(EN_PDF).locator(".doc-meta"))).toMatch(/^In “Handbook” · 328 KB · 9 pages/);
+    await page.click("#logout");
+    await visible(page.locator("#login-view"));
+    lap("admin_upload_to_collection");
+
+    // --- The member: no admin view; the collection beside their (no) own documents; a chat limited to it.
+    await signIn(memberEmail, tenant);
+    await visible(page.locator("#doc-controls"));
+    expect(await toggle.isHidden()).toBe(true);
+    const row = docRow(EN_PDF);
+    await poll(() => row.count()).toBe(1);
+    expect(await text(row.locator(".doc-meta"))).toMatch(/^In “Handbook” · /);
+    await page.selectOption("#doc-filter", "private");
+    await poll(() => row.count()).toBe(0);
+    await visible(page.locator("#docs-empty"));
+    await page.selectOption("#doc-filter", { label: "Handbook" });
+    await poll(() => row.count()).toBe(1);
+    await page.selectOption("#chat-collection", { label: "Handbook" });
+    const collectionId = await page.inputValue("#chat-collection");
+    const sentBefore = sentFrames.length;
+    const answer = await ask("How do I start a new section?");
+    expect(sentFrames.slice(sentBefore).find((f) => f.type === "message")).toMatchObject({ collection_ids: [collectionId] });
+    await page.screenshot({ path: join(RESULTS, "member-collection.png"), fullPage: true });
+    const chip = await text(answer.answer.locator(".chip").first());
+    expect(chip).toMatch(new RegExp(`^\\[\\d+\\] ${EN_PDF.replace(/\./g, "\\.")} p\\. \\d+(–\\d+)? · Handbook$`));
+    await page.click("#logout");
+    await visible(page.locator("#login-view"));
+    lap("member_sees_collection");
   });
 });

@@ -11,6 +11,8 @@ declare module "vitest" {
     apiUrl: string;
     /** The OpenAI stand-in, for fault injection (POST /__faults). */
     openaiUrl: string;
+    /** The stack's database, for what only an operator does (creating a tenant and its first owner). */
+    postgresUrl: string;
   }
 }
 
@@ -24,6 +26,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide("apiUrl", api.url);
   project.provide("openaiUrl", api.stack.openaiUrl);
+  project.provide("postgresUrl", api.stack.postgresUrl);
   return async () => {
     await api.stop();
     rmSync(stateDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-// POST /v1/auth/verify-code — exchanges a login code for a 7-day access token; creates the user on first login.
+// POST /v1/auth/verify-code — exchanges a login code for a 7-day access token; creates the user on first login when
+// the tenant's sign-up policy admits the email.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { type CodeCheck, LoginCodes, MAX_WRONG_ATTEMPTS } from "../../auth/login-codes.ts";
 import { issueAccessToken, TOKEN_TTL_SECONDS } from "../../auth/tokens.ts";
@@ -7,7 +8,8 @@ import { normalizeEmail } from "../../lib/email.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { authRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
-import { upsertUserOnLogin } from "../../users/repository.ts";
+import { admitsNewUser, effectiveSettings } from "../../tenants/settings.ts";
+import { logIn } from "../../users/repository.ts";
 import { errorResponse, tenantErrors, tenantSecurity, UserSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -18,7 +20,8 @@ export const route = createRoute({
   summary: "Exchange a login code for an access token",
   description:
     `Codes are single-use and burned after ${MAX_WRONG_ATTEMPTS} wrong attempts, however many arrive at once; a wrong ` +
-    "guess is told how many attempts are left. The token is a 7-day HS256 JWT.",
+    "guess is told how many attempts are left. The token is a 7-day HS256 JWT. A new email becomes a member only when the " +
+    "tenant's sign-up policy admits it; an invited user becomes active; a disabled user never logs in (all refused as invalid_code).",
   security: tenantSecurity,
   middleware: [requireTenant, authRateLimit] as const,
   request: {
@@ -68,13 +71,15 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const check = await new LoginCodes(services.redis, config.JWT_SECRET).consume(tenant.id, email, body.code);
   if (check.outcome !== "accepted") throw new ApiError(401, "invalid_code", rejection(check));
 
-  const user = await upsertUserOnLogin(services.db, tenant.id, email);
+  const user = await logIn(services.db, tenant.id, email, admitsNewUser(effectiveSettings(config, tenant), email));
+  // Only reached with a code request-code never sent, or after the policy or the user changed since: told as a bad code.
+  if (!user) throw new ApiError(401, "invalid_code", rejection({ outcome: "absent", attemptsLeft: 0 }));
   return c.json(
     {
       access_token: await issueAccessToken(config, user),
       token_type: "Bearer" as const,
       expires_in: TOKEN_TTL_SECONDS,
-      user: { id: user.id, email: user.email, tenant_id: user.tenantId },
+      user: { id: user.id, email: user.email, tenant_id: user.tenantId, role: user.role },
     },
     200,
   );

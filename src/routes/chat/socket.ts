@@ -10,6 +10,7 @@ import { isOriginAllowed } from "../../lib/origins.ts";
 import { authenticate } from "../../middleware/auth.ts";
 import { limitScope, limitUser } from "../../middleware/rate-limit.ts";
 import { resolveTenant, TENANT_HEADER } from "../../middleware/tenant.ts";
+import { effectiveSettings } from "../../tenants/settings.ts";
 import { errorResponse, publicSecurity } from "../schemas.ts";
 
 const SUBPROTOCOL = "docuchat";
@@ -66,14 +67,15 @@ function tokenFromProtocols(protocols: string[]): string | undefined {
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket")
     throw new ApiError(426, "upgrade_required", "This endpoint only speaks WebSocket", { Upgrade: "websocket" });
-  const origin = c.req.header("Origin");
-  // The Worker's own origin (the demo page at /app/) is always allowed; other browsers' origins must be listed.
-  if (origin && origin !== new URL(c.req.url).origin && !isOriginAllowed(c.var.config, origin))
-    throw new ApiError(403, "origin_not_allowed", `Origin ${origin} is not allowed`);
-
   const query = c.req.valid("query");
   const tenant = await resolveTenant(c, query.tenant ?? c.req.header(TENANT_HEADER));
   c.set("tenant", tenant);
+  const origin = c.req.header("Origin");
+  // The Worker's own origin (the demo page at /app/) is always allowed; other browsers' origins must be listed by
+  // the deployment or by the tenant the socket is for.
+  const tenantOrigins = effectiveSettings(c.var.config, tenant).allowed_origins;
+  if (origin && origin !== new URL(c.req.url).origin && !isOriginAllowed(c.var.config, origin, tenantOrigins))
+    throw new ApiError(403, "origin_not_allowed", `Origin ${origin} is not allowed`);
   const protocols = offeredProtocols(c.req.header("Sec-WebSocket-Protocol"));
   const token = query.token ?? tokenFromProtocols(protocols);
   const user = await authenticate(c, token);

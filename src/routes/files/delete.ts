@@ -6,6 +6,7 @@ import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireWriteScope } from "../../middleware/roles.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
+import { emitDocumentDeleted } from "../../webhooks/emit.ts";
 import { authErrors, bearerSecurity, errorResponse } from "../schemas.ts";
 import { FileIdParams, found, readOnlyDocument } from "./params.ts";
 
@@ -38,5 +39,6 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     throw readOnlyDocument();
   }
   await c.env.DOCUMENTS.delete(doc.r2Key);
+  await emitDocumentDeleted(c.env, db, doc);
   return c.body(null, 204);
 };
