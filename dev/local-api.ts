@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createTenant, PROJECT_ROOT } from "../scripts/lib/db.ts";
+import { createTenant, ensureOwner, PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { toDotenv } from "./lib/dotenv.ts";
 import { freePort } from "./lib/http.ts";
 import { holdOutput } from "./lib/wrangler-output.ts";
@@ -37,6 +37,9 @@ export interface LocalApi {
 }
 
 /** wrangler dev never fires cron triggers: the stack fires wrangler.toml's (the stall sweeper) on its schedule. */
+/** The demo tenant's owner: logging in with this email on the demo page shows the admin view. */
+export const DEMO_OWNER_EMAIL = "owner@example.com";
+
 const CRON = "*/5 * * * *";
 const CRON_EVERY_MS = 5 * 60_000;
 
@@ -72,6 +75,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 
   try {
     await createTenant(stack.postgresUrl, "demo", "Demo");
+    await ensureOwner(stack.postgresUrl, "demo", DEMO_OWNER_EMAIL);
     mkdirSync(options.stateDir, { recursive: true });
     const envFile = join(options.stateDir, "worker.env");
     writeFileSync(envFile, toDotenv({ ...stack.bindings, ...options.vars }), { mode: 0o600 });

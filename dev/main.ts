@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { PROJECT_ROOT, STACK_STATE_FILE } from "../scripts/lib/db.ts";
 import { parseDotenv } from "./lib/dotenv.ts";
-import { startLocalApi } from "./local-api.ts";
+import { DEMO_OWNER_EMAIL, startLocalApi } from "./local-api.ts";
 
 const started = performance.now();
 const stateDir = join(PROJECT_ROOT, ".docuchat");
@@ -60,7 +60,7 @@ const { backends } = api.stack;
 console.log(`
   DocuChat is running (ready in ${((performance.now() - started) / 1000).toFixed(1)} s)
     API       ${api.url}   (docs: ${api.url}/docs)
-    Tenant    demo        (send X-Tenant-ID: demo)
+    Tenant    demo        (send X-Tenant-ID: demo; its owner is ${DEMO_OWNER_EMAIL})
     Database  ${backends.database}
     Redis     ${backends.redis}
     OpenAI    ${backends.openai}

@@ -64,7 +64,7 @@ export interface OwnerRow {
 
 /**
  * Makes `email` an active owner of the tenant: creates the user, or promotes (and re-enables) an existing one. An
- * operator's action, so it is written to the tenant's audit log with no actor.
+ * operator's action, so a change is written to the tenant's audit log with no actor.
  */
 export async function ensureOwner(url: string, tenantId: string, rawEmail: string): Promise<OwnerRow> {
   const email = normalizeEmail(rawEmail);
@@ -85,10 +85,12 @@ export async function ensureOwner(url: string, tenantId: string, rawEmail: strin
         [tenantId, email],
       );
       const id = upserted.rows[0]!.id;
-      await client.query(
-        `insert into audit_log (tenant_id, action, target_type, target_id, details) values ($1, 'user.make_owner', 'user', $2, $3::jsonb)`,
-        [tenantId, id, JSON.stringify({ email, via: "npm run tenant:create", role: { from: previous?.role ?? null, to: "owner" } })],
-      );
+      // Running it again for an active owner changes nothing, so it is not an action to audit.
+      if (previous?.role !== "owner" || previous.status !== "active")
+        await client.query(
+          `insert into audit_log (tenant_id, action, target_type, target_id, details) values ($1, 'user.make_owner', 'user', $2, $3::jsonb)`,
+          [tenantId, id, JSON.stringify({ email, via: "npm run tenant:create", role: { from: previous?.role ?? null, to: "owner" } })],
+        );
       await client.query("commit");
       return { id, email, previousRole: previous?.role ?? null, previousStatus: previous?.status ?? null };
     } catch (err) {

@@ -163,7 +163,7 @@ export const chunks = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: text("tenant_id").notNull(),
-    /** The document's uploader at ingestion (null once erased); visibility is decided by the document. */
+    /** Whose ingestion wrote it (the uploader, or who retried it; null once erased); the document decides visibility. */
     userId: uuid("user_id"),
     documentId: uuid("document_id").notNull(),
     ordinal: integer("ordinal").notNull(),

@@ -42,9 +42,12 @@ describe("tenant:create --owner", () => {
       expect(owner).toMatchObject({ previousRole: "member", previousStatus: status });
       expect(await userOf(id, email)).toEqual({ role: "owner", status: "active" });
     }
-    // Running it again changes nothing.
+    // Running it again (npm run dev does, at every start) changes nothing and audits nothing.
+    const audited = async () => (await client.query("select count(*)::int as n from audit_log where tenant_id = $1", [id])).rows[0].n;
+    const before = await audited();
     await ensureOwner(url, id, "active@boot.example");
     expect((await client.query("select count(*)::int as n from users where tenant_id = $1", [id])).rows[0].n).toBe(3);
+    expect(await audited()).toBe(before);
   });
 
   it("refuses an invalid email and an API key's identity, leaving nothing behind", async () => {
