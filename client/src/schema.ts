@@ -5240,12 +5240,12 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                email?: string;
-                role?: "owner" | "admin" | "member";
-                status?: "invited" | "active" | "disabled";
                 limit?: number;
                 /** @description next_cursor from the previous page; a cursor this API did not issue is a 400 invalid_cursor */
                 cursor?: string;
+                email?: string;
+                role?: "owner" | "admin" | "member";
+                status?: "invited" | "active" | "disabled";
             };
             header?: never;
             path?: never;
@@ -6073,10 +6073,10 @@ export interface operations {
     listTenantDocuments: {
         parameters: {
             query?: {
-                status?: "queued" | "processing" | "ready" | "failed";
                 limit?: number;
                 /** @description next_cursor from the previous page; a cursor this API did not issue is a 400 invalid_cursor */
                 cursor?: string;
+                status?: "queued" | "processing" | "ready" | "failed";
             };
             header?: never;
             path?: never;

@@ -25,6 +25,10 @@ export const CursorQuery = z
   .optional()
   .openapi({ description: "next_cursor from the previous page; a cursor this API did not issue is a 400 invalid_cursor" });
 
+/** The query of a paged list: `limit` (1-100) and the `cursor` of the page before. Routes extend it with filters. */
+export const pageQuery = (defaultLimit = 20) =>
+  z.object({ limit: z.coerce.number().int().min(1).max(100).default(defaultLimit), cursor: CursorQuery });
+
 export const encodeCursor = ({ at, id }: { at: Date; id: string }) => btoa(JSON.stringify([at.toISOString(), id])).replace(/=+$/, "");
 
 /** `idSchema` describes the rows' ids: uuids unless said otherwise (the audit log's are bigserials). */

@@ -3,7 +3,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { auditLog } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../lib/cursor.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../middleware/roles.ts";
@@ -37,9 +37,7 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
   request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: CursorQuery,
+    query: pageQuery().extend({
       action: z
         .string()
         .max(64)

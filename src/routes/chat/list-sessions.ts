@@ -2,7 +2,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { listSessions } from "../../chat/repository.ts";
 import type { AppEnv } from "../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../lib/cursor.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
 import { requireTenant } from "../../middleware/tenant.ts";
@@ -18,7 +18,7 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
   request: {
-    query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50), cursor: CursorQuery }),
+    query: pageQuery(50),
   },
   responses: {
     200: {

@@ -4,7 +4,7 @@ import { MAX_TAGS, TagFilterSchema } from "../../documents/metadata.ts";
 import { DocumentSchema, presentDocument } from "../../documents/present.ts";
 import { type DocumentFilter, listDocuments } from "../../documents/repository.ts";
 import type { AppEnv } from "../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../lib/cursor.ts";
 import { ApiError } from "../../lib/errors.ts";
 import { requireUser } from "../../middleware/auth.ts";
 import { apiRateLimit } from "../../middleware/rate-limit.ts";
@@ -28,9 +28,7 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit] as const,
   request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: CursorQuery,
+    query: pageQuery().extend({
       tag: repeatable(TagFilterSchema)
         .optional()
         .openapi({

@@ -2,7 +2,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { listApiKeys } from "../../../api-keys/repository.ts";
 import type { AppEnv } from "../../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
@@ -20,10 +20,7 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
   request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: CursorQuery,
-    }),
+    query: pageQuery(),
   },
   responses: {
     200: {

@@ -3,7 +3,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { DocumentSchema, presentDocument } from "../../../documents/present.ts";
 import { listTenantDocuments, type OverseenDocument } from "../../../documents/tenant-documents.ts";
 import type { AppEnv } from "../../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
@@ -34,10 +34,8 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
   request: {
-    query: z.object({
+    query: pageQuery().extend({
       status: z.enum(["queued", "processing", "ready", "failed"]).optional(),
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: CursorQuery,
     }),
   },
   responses: {

@@ -2,7 +2,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { USER_ROLES } from "../../../db/schema.ts";
 import type { AppEnv } from "../../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
@@ -23,12 +23,10 @@ export const route = createRoute({
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
   request: {
-    query: z.object({
+    query: pageQuery().extend({
       email: z.string().trim().min(1).max(254).optional(),
       role: z.enum(USER_ROLES).optional(),
       status: z.enum(["invited", "active", "disabled"]).optional(),
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: CursorQuery,
     }),
   },
   responses: {

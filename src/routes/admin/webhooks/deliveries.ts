@@ -1,7 +1,7 @@
 // GET /v1/admin/webhooks/{id}/deliveries — the endpoint's delivery log, newest first, cursor-paginated.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../../env.ts";
-import { CursorQuery, decodeCursor, paginate } from "../../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
@@ -49,7 +49,7 @@ export const route = createRoute({
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
   request: {
     params: WebhookIdParams,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: CursorQuery }),
+    query: pageQuery(),
   },
   responses: {
     200: {

@@ -1,13 +1,15 @@
 // GET /v1/admin/collections — every collection of the tenant.
+
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../../env.ts";
+import { pageQuery } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
 import { requireTenant } from "../../../middleware/tenant.ts";
 import { adminErrors, bearerSecurity } from "../../schemas.ts";
 import { CollectionList } from "../list.ts";
-import { collectionPage, PageQuery } from "../params.ts";
+import { collectionPage } from "../params.ts";
 
 export const route = createRoute({
   method: "get",
@@ -18,7 +20,7 @@ export const route = createRoute({
   description: "Newest first, members-only ones included, with their document and member counts. `limit` 1-100, default 20.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
-  request: { query: PageQuery },
+  request: { query: pageQuery() },
   responses: {
     200: { description: "One page of collections", content: { "application/json": { schema: CollectionList } } },
     ...adminErrors,

@@ -3,13 +3,13 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { MemberSchema, presentMember } from "../../../collections/present.ts";
 import { findCollection, listMembers } from "../../../collections/repository.ts";
 import type { AppEnv } from "../../../env.ts";
-import { decodeCursor, paginate } from "../../../lib/cursor.ts";
+import { decodeCursor, pageQuery, paginate } from "../../../lib/cursor.ts";
 import { requireUser } from "../../../middleware/auth.ts";
 import { apiRateLimit } from "../../../middleware/rate-limit.ts";
 import { requireAdmin } from "../../../middleware/roles.ts";
 import { requireTenant } from "../../../middleware/tenant.ts";
 import { adminErrors, bearerSecurity, errorResponse } from "../../schemas.ts";
-import { CollectionIdParams, found, PageQuery } from "../params.ts";
+import { CollectionIdParams, found } from "../params.ts";
 
 export const route = createRoute({
   method: "get",
@@ -20,7 +20,7 @@ export const route = createRoute({
   description: "Newest first. `limit` 1-100, default 20.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, requireAdmin, apiRateLimit] as const,
-  request: { params: CollectionIdParams, query: PageQuery },
+  request: { params: CollectionIdParams, query: pageQuery() },
   responses: {
     200: {
       description: "One page of members",
