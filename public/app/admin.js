@@ -37,6 +37,23 @@ function showError(line, err) {
 }
 
 /**
+ * Saves a row's control when it changes: PATCHes `path` with `body()`, merges the answer into `row`, and on
+ * failure puts the control back (`revert`) and shows the error on the panel's error line.
+ */
+function saveOnChange(control, { api, path, body, row, revert, errors, saved }) {
+  control.addEventListener("change", async () => {
+    try {
+      Object.assign(row, await api.patch(path, body()));
+      showError(errors, null);
+      saved?.();
+    } catch (err) {
+      revert();
+      showError(errors, err);
+    }
+  });
+}
+
+/**
  * A table filled page by page from a paged list route ({ <key>: [...], next_cursor }).
  * @param {{ api: any, key: string, columns: { label: string, cell: (row: any) => any }[], empty: string, label: string }} spec
  */
@@ -175,16 +192,14 @@ function usersPanel(api, ctx) {
       u.role,
       { "aria-label": `Role of ${u.email}`, class: "role-select" },
     );
-    el.addEventListener("change", async () => {
-      try {
-        const updated = await api.patch(`/v1/admin/users/${u.id}`, { role: el.value });
-        Object.assign(u, updated);
-        toast(`${u.email} is now ${u.role}.`, { kind: "success" });
-        showError(rowError, null);
-      } catch (err) {
-        el.value = u.role;
-        showError(rowError, err);
-      }
+    saveOnChange(el, {
+      api,
+      path: `/v1/admin/users/${u.id}`,
+      body: () => ({ role: el.value }),
+      row: u,
+      revert: () => (el.value = u.role),
+      errors: rowError,
+      saved: () => toast(`${u.email} is now ${u.role}.`, { kind: "success" }),
     });
     return el;
   }
@@ -296,15 +311,14 @@ function collectionsPanel(api, ctx) {
 
   function visibilityCell(c) {
     const el = visibilitySelect(c.visibility, { "aria-label": `Who can read ${c.name}`, class: "visibility-select" });
-    el.addEventListener("change", async () => {
-      try {
-        Object.assign(c, await api.patch(`/v1/admin/collections/${c.id}`, { visibility: el.value }));
-        showError(rowError, null);
-        ctx.collectionsChanged();
-      } catch (err) {
-        el.value = c.visibility;
-        showError(rowError, err);
-      }
+    saveOnChange(el, {
+      api,
+      path: `/v1/admin/collections/${c.id}`,
+      body: () => ({ visibility: el.value }),
+      row: c,
+      revert: () => (el.value = c.visibility),
+      errors: rowError,
+      saved: () => ctx.collectionsChanged(),
     });
     return el;
   }
@@ -723,14 +737,13 @@ function webhooksPanel(api) {
 
   function enabledToggle(w) {
     const box = h("input", { type: "checkbox", checked: w.enabled, "aria-label": `Deliver to ${w.url}` });
-    box.addEventListener("change", async () => {
-      try {
-        Object.assign(w, await api.patch(`/v1/admin/webhooks/${w.id}`, { enabled: box.checked }));
-        showError(rowError, null);
-      } catch (err) {
-        box.checked = w.enabled;
-        showError(rowError, err);
-      }
+    saveOnChange(box, {
+      api,
+      path: `/v1/admin/webhooks/${w.id}`,
+      body: () => ({ enabled: box.checked }),
+      row: w,
+      revert: () => (box.checked = w.enabled),
+      errors: rowError,
     });
     return box;
   }
