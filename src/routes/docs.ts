@@ -11,7 +11,8 @@ const DESCRIPTION = `Multi-tenant "chat with your documents" API.
 
 Every \`/v1\` request names its tenant in the \`X-Tenant-ID\` header (the \`tenant\` security scheme: set it once in
 a generated client). Log in by asking for an emailed 6-digit code (\`POST /v1/auth/request-code\`) and exchanging it
-for a 7-day bearer token (\`POST /v1/auth/verify-code\`).
+for a 7-day bearer token (\`POST /v1/auth/verify-code\`). Servers use an API key (\`dc_live_…\`, created by an admin with
+\`POST /v1/admin/api-keys\`) as the bearer token instead. \`/v1/admin/…\` routes need the owner or admin role.
 
 Errors always have the shape \`{"error":{"code","message","request_id"}}\`. Every response carries \`X-Request-Id\`;
 rate-limited routes add \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\`, and a 429 or 503 adds
@@ -51,7 +52,11 @@ const CONFIG = {
 export const openApiDocument = (app: OpenAPIHono<AppEnv>) => addStandardResponses(app.getOpenAPI31Document(CONFIG));
 
 export function registerDocs(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token from POST /v1/auth/verify-code (a JWT), or an API key (dc_live_…) from POST /v1/admin/api-keys",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", TENANT_SCHEME, {
     type: "apiKey",
     in: "header",
