@@ -1,6 +1,6 @@
-// API keys for the tests: created through the admin API as an admin would, and uploads into collections.
+// API keys for the tests: created through the admin API as an admin would.
 import { expect } from "vitest";
-import { call, json, uniqueIp } from "./api.ts";
+import { call, json } from "./api.ts";
 import { sql } from "./db.ts";
 
 export interface CreatedKey {
@@ -33,12 +33,4 @@ export async function revokeKey(tenant: string, adminToken: string, id: string):
 export async function insertCollection(tenant: string, name = `collection ${crypto.randomUUID().slice(0, 8)}`): Promise<string> {
   const [row] = await sql().query("insert into collections (tenant_id, name) values ($1, $2) returning id", [tenant, name]);
   return (row as { id: string }).id;
-}
-
-/** POST /v1/files with the multipart collection_id field. */
-export function uploadInto(token: string, tenant: string, collectionId: string, bytes: Uint8Array, filename: string): Promise<Response> {
-  const form = new FormData();
-  form.append("file", new File([bytes], filename, { type: "application/pdf" }));
-  form.append("collection_id", collectionId);
-  return call("/v1/files", { tenant, token, body: form, headers: { "CF-Connecting-IP": uniqueIp() } });
 }

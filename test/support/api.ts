@@ -84,8 +84,15 @@ export function fixtureSource(name: string): string {
   return text;
 }
 
-export function upload(token: string, bytes: Uint8Array | string, filename = "doc.pdf", options: { tenant?: string; field?: string } = {}) {
+/** POST /v1/files; `collectionId` adds the document to that collection (the multipart collection_id field). */
+export function upload(
+  token: string,
+  bytes: Uint8Array | string,
+  filename = "doc.pdf",
+  options: { tenant?: string; field?: string; collectionId?: string } = {},
+) {
   const form = new FormData();
+  if (options.collectionId) form.append("collection_id", options.collectionId);
   form.append(options.field ?? "file", new File([bytes], filename, { type: "application/pdf" }));
   return fetchWorker(
     new Request("http://docuchat.test/v1/files", {

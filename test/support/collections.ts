@@ -1,8 +1,7 @@
 // Collections for the tests: created and shared through the admin API as an admin would, documents ingested into them.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call, json, waitForIngestion } from "./api.ts";
-import { uploadInto } from "./api-keys.ts";
+import { call, json, upload, waitForIngestion } from "./api.ts";
 import { makeTextPdf } from "./pdf-factory.ts";
 
 export interface CollectionJson {
@@ -40,7 +39,7 @@ export async function share(tenant: string, adminToken: string, collectionId: st
 
 /** Uploads a one-page PDF of `text` into the collection and waits until it is ready; returns the document. */
 export async function ingestInto(token: string, tenant: string, collectionId: string, text: string, filename = "shared.pdf") {
-  const res = await uploadInto(token, tenant, collectionId, makeTextPdf([text]), filename);
+  const res = await upload(token, makeTextPdf([text]), filename, { tenant, collectionId });
   expect(res.status, await res.clone().text()).toBe(202);
   const { doc } = await waitForIngestion(token, (await json(res)).id, { tenant });
   expect(doc.status).toBe("ready");

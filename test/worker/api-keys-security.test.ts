@@ -2,7 +2,7 @@
 // routes (refused to keys and members), rate limits of their own, and secrets that are never stored or shown.
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, earlyInRateWindow, json, login, search, upload, waitForIngestion } from "../support/api.ts";
-import { type CreatedKey, createKey, insertCollection, revokeKey, uploadInto } from "../support/api-keys.ts";
+import { type CreatedKey, createKey, insertCollection, revokeKey } from "../support/api-keys.ts";
 import { ChatClient } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { createOrg, type LoggedIn } from "../support/org.ts";
@@ -24,7 +24,7 @@ const docs = {} as Record<keyof typeof FACTS, string>;
 async function ownerDocument(name: keyof typeof FACTS, collectionId: string | null) {
   const pdf = makeTextPdf([FACTS[name]]);
   const res = collectionId
-    ? await uploadInto(owner.token, tenant, collectionId, pdf, `${name}.pdf`)
+    ? await upload(owner.token, pdf, `${name}.pdf`, { tenant: tenant, collectionId: collectionId })
     : await upload(owner.token, pdf, `${name}.pdf`, { tenant });
   expect(res.status).toBe(202);
   const { id } = await json(res);
@@ -104,10 +104,10 @@ describe("a key restricted to one collection", () => {
 
   it("uploads into that collection only, and never privately", async () => {
     const pdf = () => makeTextPdf([`Quillon inventory ${crypto.randomUUID()}`]);
-    const added = await uploadInto(restricted.key, tenant, alpha, pdf(), "inventory.pdf");
+    const added = await upload(restricted.key, pdf(), "inventory.pdf", { tenant: tenant, collectionId: alpha });
     expect(added.status).toBe(202);
     expect((await waitForIngestion(restricted.key, (await json(added)).id, { tenant })).doc.status).toBe("ready");
-    const elsewhere = await uploadInto(restricted.key, tenant, beta, pdf(), "inventory.pdf");
+    const elsewhere = await upload(restricted.key, pdf(), "inventory.pdf", { tenant: tenant, collectionId: beta });
     expect(elsewhere.status).toBe(404);
     expect(await errorCode(elsewhere)).toBe("collection_not_found");
     const privately = await upload(restricted.key, pdf(), "inventory.pdf", { tenant });

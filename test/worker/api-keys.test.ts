@@ -2,7 +2,7 @@
 // and reads its usage with it, as its own identity; keys are listed (paged) and revoked.
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, json, search, upload, waitForIngestion } from "../support/api.ts";
-import { type CreatedKey, createKey, insertCollection, revokeKey, uploadInto } from "../support/api-keys.ts";
+import { type CreatedKey, createKey, insertCollection, revokeKey } from "../support/api-keys.ts";
 import { ChatClient, eventually, usageReport } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { createOrg, type LoggedIn } from "../support/org.ts";
@@ -128,7 +128,7 @@ describe("using a key", () => {
 
   it("uploads into a collection, where members of the tenant read it", async () => {
     const collection = await insertCollection(tenant);
-    const res = await uploadInto(key.key, tenant, collection, makeTextPdf([COLLECTION_FACT]), "cranes.pdf");
+    const res = await upload(key.key, makeTextPdf([COLLECTION_FACT]), "cranes.pdf", { tenant: tenant, collectionId: collection });
     expect(res.status, await res.clone().text()).toBe(202);
     const doc = await json(res);
     expect(doc.collection_id).toBe(collection);

@@ -3,7 +3,7 @@
 // keys (403) and serves owners and admins; an API key restricted to collections uploads only into them.
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, expectErrorShape, json, search, upload } from "../support/api.ts";
-import { createKey, uploadInto } from "../support/api-keys.ts";
+import { createKey } from "../support/api-keys.ts";
 import { type CollectionJson, createCollection, ingestInto, share } from "../support/collections.ts";
 import { createOrg, type LoggedIn } from "../support/org.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -52,7 +52,7 @@ async function expectInvisible(who: LoggedIn, tenant: string) {
     const hits = await search(who.token, { query: "Obsidian merger March", top_k: 50, ...scope }, tenant);
     expect(hits.map((h) => h.file_id)).not.toContain(doc.id);
   }
-  const into = await uploadInto(who.token, tenant, secret.id, makeTextPdf([`attempt ${crypto.randomUUID()}`]), "x.pdf");
+  const into = await upload(who.token, makeTextPdf([`attempt ${crypto.randomUUID()}`]), "x.pdf", { tenant: tenant, collectionId: secret.id });
   expect(into.status).toBe(404);
   expectErrorShape(await json(into), "collection_not_found");
 }
@@ -73,14 +73,17 @@ describe("a members-only collection", () => {
       expect(res.status, `${method} ${path}`).toBe(403);
       expectErrorShape(await json(res), "forbidden");
     }
-    const into = await uploadInto(reader.token, org.tenant, secret.id, makeTextPdf(["reader's attempt"]), "r.pdf");
+    const into = await upload(reader.token, makeTextPdf(["reader's attempt"]), "r.pdf", { tenant: org.tenant, collectionId: secret.id });
     expect(into.status).toBe(403);
     expectErrorShape(await json(into), "forbidden");
   });
 
   it("is changed by a listed writer", async () => {
     expect(await json(await call(`/v1/collections/${secret.id}`, { tenant: org.tenant, token: writer.token }))).toMatchObject({ access: "write" });
-    const added = await uploadInto(writer.token, org.tenant, secret.id, makeTextPdf([`Writer's minutes ${crypto.randomUUID()}`]), "minutes.pdf");
+    const added = await upload(writer.token, makeTextPdf([`Writer's minutes ${crypto.randomUUID()}`]), "minutes.pdf", {
+      tenant: org.tenant,
+      collectionId: secret.id,
+    });
     expect(added.status).toBe(202);
     expect((await call(`/v1/files/${(await json(added)).id}`, { method: "DELETE", tenant: org.tenant, token: writer.token })).status).toBe(204);
   });
@@ -204,19 +207,22 @@ describe("API keys and collections", () => {
     expect(privately.status).toBe(403);
     expect((await json(privately)).error).toMatchObject({ code: "forbidden", message: expect.stringContaining("restricted to collections") });
 
-    const into = await uploadInto(key.key, org.tenant, shared.id, makeTextPdf([`key upload ${crypto.randomUUID()}`]), "k.pdf");
+    const into = await upload(key.key, makeTextPdf([`key upload ${crypto.randomUUID()}`]), "k.pdf", { tenant: org.tenant, collectionId: shared.id });
     expect(into.status).toBe(202);
     expect((await json(into)).collection_id).toBe(shared.id);
 
     // Outside its restriction a collection does not exist for the key.
-    const outside = await uploadInto(key.key, org.tenant, secret.id, makeTextPdf([`key upload ${crypto.randomUUID()}`]), "k.pdf");
+    const outside = await upload(key.key, makeTextPdf([`key upload ${crypto.randomUUID()}`]), "k.pdf", {
+      tenant: org.tenant,
+      collectionId: secret.id,
+    });
     expect(outside.status).toBe(404);
     expectErrorShape(await json(outside), "collection_not_found");
   });
 
   it("a read-only key may not upload into a collection (403 insufficient_scope), and sees it as read", async () => {
     const key = await createKey(org.tenant, admin.token, { scope: "read", collection_ids: [shared.id] });
-    const res = await uploadInto(key.key, org.tenant, shared.id, makeTextPdf(["read-only key"]), "r.pdf");
+    const res = await upload(key.key, makeTextPdf(["read-only key"]), "r.pdf", { tenant: org.tenant, collectionId: shared.id });
     expect(res.status).toBe(403);
     expectErrorShape(await json(res), "insufficient_scope");
     expect(await json(await call(`/v1/collections/${shared.id}`, { tenant: org.tenant, token: key.key }))).toMatchObject({ access: "read" });

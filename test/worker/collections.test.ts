@@ -4,7 +4,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, expectErrorShape, fetchWithEnv, json, search, uniqueIp, upload, waitForIngestion } from "../support/api.ts";
-import { uploadInto } from "../support/api-keys.ts";
 import { ChatClient } from "../support/chat.ts";
 import { type CollectionJson, createCollection, ingestInto, objectKeysUnder, share } from "../support/collections.ts";
 import { count, sql } from "../support/db.ts";
@@ -167,7 +166,7 @@ describe("documents in a collection", () => {
   it("a reader may not add documents or delete them (403 forbidden); with write access they may", async () => {
     const writer = await org.user("member");
     const pdf = makeTextPdf([`Notes by the writer ${crypto.randomUUID()}`]);
-    const refused = await uploadInto(writer.token, org.tenant, col.id, pdf, "notes.pdf");
+    const refused = await upload(writer.token, pdf, "notes.pdf", { tenant: org.tenant, collectionId: col.id });
     expect(refused.status).toBe(403);
     expect((await json(refused)).error).toMatchObject({ code: "forbidden", message: expect.stringContaining("read this collection") });
     const del = await send("DELETE", `/v1/files/${doc.id}`, writer);
@@ -175,7 +174,7 @@ describe("documents in a collection", () => {
     expectErrorShape(await json(del), "forbidden");
 
     expect(await share(org.tenant, admin.token, col.id, writer.user.id, "write")).toBe(201);
-    const added = await uploadInto(writer.token, org.tenant, col.id, pdf, "notes.pdf");
+    const added = await upload(writer.token, pdf, "notes.pdf", { tenant: org.tenant, collectionId: col.id });
     expect(added.status).toBe(202);
     const id = (await json(added)).id;
     const [row] = (await sql().query("select r2_key from documents where id = $1", [id])) as Array<{ r2_key: string }>;
@@ -186,8 +185,8 @@ describe("documents in a collection", () => {
 
   it("the same bytes are stored once per collection, and once more privately or in another collection", async () => {
     const pdf = makeTextPdf([`Dedup sample ${crypto.randomUUID()}`]);
-    const first = await json(await uploadInto(admin.token, org.tenant, col.id, pdf, "a.pdf"));
-    const again = await uploadInto(admin.token, org.tenant, col.id, pdf, "b.pdf");
+    const first = await json(await upload(admin.token, pdf, "a.pdf", { tenant: org.tenant, collectionId: col.id }));
+    const again = await upload(admin.token, pdf, "b.pdf", { tenant: org.tenant, collectionId: col.id });
     expect(again.status).toBe(200);
     expect((await json(again)).id).toBe(first.id);
 
@@ -196,7 +195,7 @@ describe("documents in a collection", () => {
     expect(await json(privately)).toMatchObject({ collection_id: null, id: expect.not.stringMatching(first.id) });
 
     const other = await createCollection(org.tenant, admin.token);
-    const elsewhere = await uploadInto(admin.token, org.tenant, other.id, pdf, "a.pdf");
+    const elsewhere = await upload(admin.token, pdf, "a.pdf", { tenant: org.tenant, collectionId: other.id });
     expect(elsewhere.status).toBe(202);
     expect(await json(elsewhere)).toMatchObject({ collection_id: other.id, id: expect.not.stringMatching(first.id) });
   });
@@ -223,10 +222,10 @@ describe("documents in a collection", () => {
 
   it("collection_id must be a uuid (400) of a collection the caller can read (404 collection_not_found)", async () => {
     const pdf = makeTextPdf(["x"]);
-    const bad = await uploadInto(admin.token, org.tenant, "not-a-uuid", pdf, "x.pdf");
+    const bad = await upload(admin.token, pdf, "x.pdf", { tenant: org.tenant, collectionId: "not-a-uuid" });
     expect(bad.status).toBe(400);
     expect((await json(bad)).error).toMatchObject({ code: "validation_failed", message: expect.stringContaining("collection_id") });
-    const unknown = await uploadInto(admin.token, org.tenant, crypto.randomUUID(), pdf, "x.pdf");
+    const unknown = await upload(admin.token, pdf, "x.pdf", { tenant: org.tenant, collectionId: crypto.randomUUID() });
     expect(unknown.status).toBe(404);
     expectErrorShape(await json(unknown), "collection_not_found");
   });
@@ -388,7 +387,10 @@ describe("deleting a collection", () => {
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const uploads = Array.from({ length: 12 }, async (_, i) => {
       await pause(i * 10);
-      return uploadInto(admin.token, org.tenant, col.id, makeTextPdf([`Racing upload ${i} ${crypto.randomUUID()}`]), `race-${i}.pdf`);
+      return upload(admin.token, makeTextPdf([`Racing upload ${i} ${crypto.randomUUID()}`]), `race-${i}.pdf`, {
+        tenant: org.tenant,
+        collectionId: col.id,
+      });
     });
     const deleted = pause(50).then(() => send("DELETE", `/v1/admin/collections/${col.id}`, admin));
     const statuses = await Promise.all(uploads.map(async (u) => (await u).status));

@@ -2,7 +2,7 @@
 // duplicates) and its key/value metadata, every bound on them, and who may change which document.
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, expectErrorShape, json, upload, waitForIngestion } from "../support/api.ts";
-import { createKey, uploadInto } from "../support/api-keys.ts";
+import { createKey } from "../support/api-keys.ts";
 import { createCollection, share } from "../support/collections.ts";
 import { createOrg, type LoggedIn } from "../support/org.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -219,7 +219,10 @@ describe("PATCH /v1/files/{id}: who may change which document", () => {
 
   it("a member who may only read a collection gets 403 forbidden for its documents; one with write access changes them", async () => {
     const { id: collectionId } = await createCollection(org.tenant, owner.token);
-    const uploaded = await uploadInto(owner.token, org.tenant, collectionId, makeTextPdf([`Shared ${crypto.randomUUID()}`]), "shared.pdf");
+    const uploaded = await upload(owner.token, makeTextPdf([`Shared ${crypto.randomUUID()}`]), "shared.pdf", {
+      tenant: org.tenant,
+      collectionId: collectionId,
+    });
     expect(uploaded.status).toBe(202);
     const sharedId = (await json(uploaded)).id;
 

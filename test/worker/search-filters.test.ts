@@ -3,7 +3,6 @@
 // tags and metadata.
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, expectErrorShape, json, upload, waitForIngestion } from "../support/api.ts";
-import { uploadInto } from "../support/api-keys.ts";
 import { ChatClient } from "../support/chat.ts";
 import { createCollection } from "../support/collections.ts";
 import { createOrg, type LoggedIn } from "../support/org.ts";
@@ -28,7 +27,7 @@ async function addDocument(
 ): Promise<string> {
   const pdf = options.pdf ?? makeTextPdf([options.text ?? `Filler ${crypto.randomUUID()}`]);
   const res = options.collectionId
-    ? await uploadInto(as.token, org.tenant, options.collectionId, pdf, filename)
+    ? await upload(as.token, pdf, filename, { tenant: org.tenant, collectionId: options.collectionId })
     : await upload(as.token, pdf, filename, { tenant: org.tenant });
   expect(res.status).toBe(202);
   const { id } = await json(res);
