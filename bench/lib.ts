@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalApi, startLocalApi } from "../dev/local-api.ts";
 
-export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>): Promise<T> {
+/** `vars` adds Worker variables (e.g. a feature's model switched on or off) to the benchmark's own. */
+export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>, vars: Record<string, string> = {}): Promise<T> {
   const stateDir = mkdtempSync(join(tmpdir(), "docuchat-bench-"));
   const api = await startLocalApi({
     stateDir,
     env: { REDIS_URL: process.env.REDIS_URL },
     // Benchmarks measure the pipeline, not the limiter.
-    vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m" },
+    vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m", ...vars },
     // DOCUCHAT_VERBOSE=1 shows the Worker's own log (wrangler dev) while the benchmark runs.
     inheritOutput: process.env.DOCUCHAT_VERBOSE === "1",
   });

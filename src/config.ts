@@ -87,6 +87,13 @@ const schema = z
     CHAT_MAX_ANSWER_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2_000),
     CHAT_HISTORY_TOKENS: z.coerce.number().int().min(0).max(100_000).default(2_000),
     CHAT_SOURCES: z.coerce.number().int().min(1).max(20).default(6),
+    // A follow-up question is rewritten into a standalone search query by this chat model ("off": searched as asked).
+    CHAT_REWRITE_MODEL: z.string().min(1).default("gpt-4o-mini"),
+    // The fused top RERANK_CANDIDATES are scored for relevance (0–1) by this chat model ("off": fused order), and
+    // those under RERANK_MIN_SCORE dropped.
+    RERANK_MODEL: z.string().min(1).default("off"),
+    RERANK_CANDIDATES: z.coerce.number().int().min(1).max(50).default(20),
+    RERANK_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.4),
     // A vision-capable chat model reads scanned pages; "off" indexes only pages that have a text layer.
     OCR_MODEL: z.string().min(1).default("gpt-4.1-mini"),
     OCR_MAX_PAGES_PER_DOCUMENT: z.coerce.number().int().min(0).max(500).default(100),

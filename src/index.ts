@@ -1,9 +1,12 @@
 // Worker entry point: the HTTP app, the queues' consumers (ingestion, webhooks) and the cron's sweeps.
 import { createApp } from "./app.ts";
+import { getConfig } from "./config.ts";
 import type { Env } from "./env.ts";
 import { handleIngestBatch } from "./ingest/consumer.ts";
 import type { IngestMessage } from "./ingest/messages.ts";
 import { sweepStalledIngestions } from "./ingest/sweeper.ts";
+import { backfillSearchForms } from "./search/keyword/backfill.ts";
+import { createServices } from "./services/index.ts";
 import { handleWebhookBatch } from "./webhooks/deliver.ts";
 import { WEBHOOK_QUEUE_NAME, type WebhookMessage } from "./webhooks/messages.ts";
 import { resendLostDeliveries } from "./webhooks/resend.ts";
@@ -19,8 +22,8 @@ const worker: ExportedHandler<Env, IngestMessage | WebhookMessage> = {
       ? handleWebhookBatch(batch as MessageBatch<WebhookMessage>, env)
       : handleIngestBatch(batch as MessageBatch<IngestMessage>, env),
   scheduled: async (_controller, env) => {
-    // Both run whatever the other does; a failure of either still fails the invocation, which is logged.
-    await Promise.all([sweepStalledIngestions(env), resendLostDeliveries(env)]);
+    // Each runs whatever the others do; a failure of any still fails the invocation, which is logged.
+    await Promise.all([sweepStalledIngestions(env), resendLostDeliveries(env), backfillSearchForms(createServices(getConfig(env)).db)]);
   },
 };
 

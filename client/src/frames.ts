@@ -55,7 +55,8 @@ export type ChatErrorCode =
 
 export type ServerFrame =
   | { type: "session"; session_id: string }
-  | { type: "citations"; citations: Citation[] }
+  /** `query`: what was searched (for a follow-up, its standalone rewrite). */
+  | { type: "citations"; query: string; citations: Citation[] }
   | { type: "delta"; content: string }
   | { type: "done"; message_id: string; status: "complete" | "cancelled"; usage: Usage }
   | { type: "error"; code: ChatErrorCode; message: string; retryable: boolean; retry_after?: number }

@@ -209,7 +209,7 @@ export interface paths {
         put?: never;
         /**
          * Search your documents
-         * @description Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.
+         * @description Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses both rankings by reciprocal rank (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id. With rerank, the best fused candidates are scored for relevance by a model, reordered by it and cut at its floor.
          */
         post: operations["searchDocuments"];
         delete?: never;
@@ -912,6 +912,8 @@ export interface components {
             page_end: number;
             /** @description Reciprocal-rank fusion score; higher is better */
             score: number;
+            /** @description With rerank: the rerank model's relevance, 0 (unrelated) to 1 (answers the query); results are ordered by it */
+            relevance?: number;
             text: string;
             /** @description The collection the document belongs to; null for one of your private documents */
             collection: {
@@ -934,6 +936,17 @@ export interface components {
             collection_ids?: string[];
             /** @description Search only documents carrying at least one of these tags (at most 20; matched in their normalised form) */
             tags?: string[];
+            /**
+             * @description hybrid fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone
+             * @default hybrid
+             * @enum {string}
+             */
+            mode: "hybrid" | "semantic" | "keyword";
+            /**
+             * @description Have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its relevance floor (so fewer than top_k, or none, may come back). 400 rerank_unavailable when the deployment has no rerank model.
+             * @default false
+             */
+            rerank: boolean;
         };
         ChatSessionList: {
             sessions: components["schemas"]["ChatSession"][];
@@ -2938,7 +2951,7 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResults"];
                 };
             };
-            /** @description Invalid request (validation_failed, tenant_required, invalid_tenant_id) */
+            /** @description Invalid request (validation_failed, tenant_required, invalid_tenant_id), or rerank asked of a deployment without a rerank model (rerank_unavailable) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

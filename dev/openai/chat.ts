@@ -1,7 +1,10 @@
 // The stand-in's "chat model": an extractive answerer. The question is the last user message; the
 // context is every other message. It answers with the context sentences closest to the question
 // (cosine of the stand-in embeddings), each followed by " [n]" when it came from a numbered source.
-import { cosine, embed } from "./embeddings.ts";
+// Two kinds of request are recognised by their system prompt's opening and answered plainly, so the pipeline runs
+// locally without pretending to a model's judgement: a follow-up rewrite (src/chat/rewrite.ts) and a rerank
+// (src/search/rerank.ts).
+import { contentWords, cosine, embed } from "./embeddings.ts";
 
 export const FALLBACK_EN = "I could not find the answer in the provided sources.";
 export const FALLBACK_FA = "پاسخ این پرسش در منابع ارائه‌شده پیدا نشد.";
@@ -62,8 +65,52 @@ export function isMainlyArabicScript(text: string): boolean {
   return arabic > 0 && arabic * 2 >= letters;
 }
 
-/** The answer to a conversation, extracted from its context. */
+export const REWRITE_OPENING = "You rewrite follow-up questions into standalone search queries.";
+export const RERANK_OPENING = "You judge how relevant search results are to a query.";
+
+/** The text after `label` on the last line that starts with it. */
+const lastLine = (text: string, label: string) =>
+  text
+    .split(/\r?\n/)
+    .filter((l) => l.startsWith(label))
+    .at(-1)
+    ?.slice(label.length)
+    .trim() ?? "";
+
+/**
+ * A rewrite: the latest question followed by the words of the conversation's last user turn that carry meaning
+ * and the question lacks, as written ("and what options does it have?" + "geometry package").
+ */
+export function rewrite(request: string): string {
+  const question = lastLine(request, "Latest question:");
+  const have = new Set(contentWords(question));
+  const added = lastLine(request, "User:")
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ""))
+    .filter((w) => {
+      const meaning = contentWords(w);
+      return meaning.length > 0 && meaning.some((m) => !have.has(m));
+    });
+  return [question, ...new Set(added)].join(" ");
+}
+
+/** A rerank: each passage scored by the share of the query's content words it contains, as JSON. */
+export function rerankScores(request: string): string {
+  const query = new Set(contentWords(lastLine(request, "Query:")));
+  const scores = [...request.matchAll(/^\[(\d+)\] (.*)$/gm)].map((m) => {
+    const passage = new Set(contentWords(m[2]!));
+    const shared = [...query].filter((w) => passage.has(w)).length;
+    return { n: Number(m[1]), score: query.size ? Math.round((shared / query.size) * 100) / 100 : 0 };
+  });
+  return JSON.stringify({ scores });
+}
+
+/** The answer to a conversation, extracted from its context (or a rewrite or rerank, when asked for one). */
 export function answer(messages: PlainMessage[]): string {
+  const system = messages.find((m) => m.role === "system")?.text ?? "";
+  const request = messages.filter((m) => m.role === "user").at(-1)?.text ?? "";
+  if (system.startsWith(REWRITE_OPENING)) return rewrite(request);
+  if (system.startsWith(RERANK_OPENING)) return rerankScores(request);
   let qi = -1;
   for (let i = messages.length - 1; i >= 0; i--)
     if (messages[i]!.role === "user") {

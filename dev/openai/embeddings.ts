@@ -55,6 +55,11 @@ const STOPWORDS = new Set(
     .map(normalizeText),
 );
 
+/** The normalised words of the text that are not function words. */
+export function contentWords(text: string): string[] {
+  return words(text).filter((w) => !STOPWORDS.has(w));
+}
+
 // Relative weights of the three feature families.
 const W_WORD = 1;
 const W_BIGRAM = 0.7;

@@ -15,6 +15,11 @@ export interface FaultRule {
   cut_after_chunks?: number;
   /** For 429: retry-after-ms header value (default: `retry-after: 1` only, like the API). */
   retry_after_ms?: number;
+  /**
+   * Chat: answer with exactly this text (streamed, cut and metered like any answer) instead of the extracted one: a
+   * model output a test chooses, such as Markdown, a citation number that was not sent, or a script payload.
+   */
+  reply?: string;
   /** How many matching requests the rule still applies to. */
   remaining: number;
 }
@@ -36,8 +41,9 @@ export class FaultRegistry {
     for (const k of ["delay_ms", "cut_after_chunks", "retry_after_ms"] as const)
       if (s[k] !== undefined && !isCount(s[k])) return `'${k}' must be a non-negative integer`;
     if (s.times !== undefined && !(isCount(s.times) && s.times >= 1)) return "'times' must be a positive integer";
-    if (s.status === undefined && s.delay_ms === undefined && s.cut_after_chunks === undefined)
-      return "give at least one of 'status', 'delay_ms', 'cut_after_chunks'";
+    if (s.reply !== undefined && (typeof s.reply !== "string" || s.endpoint !== "chat")) return "'reply' must be a string, with endpoint \"chat\"";
+    if (s.status === undefined && s.delay_ms === undefined && s.cut_after_chunks === undefined && s.reply === undefined)
+      return "give at least one of 'status', 'delay_ms', 'cut_after_chunks', 'reply'";
     const rule: FaultRule = {
       id: this.#nextId++,
       match: s.match,
@@ -46,6 +52,7 @@ export class FaultRegistry {
       delay_ms: s.delay_ms as number | undefined,
       cut_after_chunks: s.cut_after_chunks as number | undefined,
       retry_after_ms: s.retry_after_ms as number | undefined,
+      reply: s.reply as string | undefined,
       remaining: (s.times as number | undefined) ?? 1,
     };
     this.#rules.push(rule);

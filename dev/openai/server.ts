@@ -147,7 +147,8 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
   };
 
   // ---- /v1/chat/completions ----
-  const chat = async (body: Record<string, unknown>, res: ServerResponse, requestId: string, cut: number | undefined) => {
+  const chat = async (body: Record<string, unknown>, res: ServerResponse, requestId: string, fault: FaultRule | undefined) => {
+    const cut = fault?.cut_after_chunks;
     const model = body.model;
     if (typeof model !== "string" || !model) throw invalid("you must provide a model parameter", "model");
     const messages = chatMessages(body.messages);
@@ -173,7 +174,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
       const read = await readImages(images, res);
       if (read === null) return; // the client went away while tesseract worked
       text = read;
-    } else text = answer(messages);
+    } else text = fault?.reply ?? answer(messages);
     let tokens = encode(text, enc);
     let finish: "stop" | "length" = "stop";
     if (limit !== null && tokens.length > limit) {
@@ -315,7 +316,7 @@ export async function startOpenAIStandIn(opts: OpenAIStandInOptions = {}): Promi
         if (fault?.cut_after_chunks !== undefined) return void res.destroy();
         return embeddings(body as Record<string, unknown>, res, requestId);
       }
-      return await chat(body as Record<string, unknown>, res, requestId, fault?.cut_after_chunks);
+      return await chat(body as Record<string, unknown>, res, requestId, fault);
     } catch (err) {
       if (res.headersSent) return void res.destroy(); // mid-stream: nothing sane left to send
       // biome-ignore lint/suspicious/noCatchAssign: the caught error is turned into the API error it is answered as

@@ -1,10 +1,11 @@
 // DocuChat demo page: login, PDF upload with progress, document list (private and collection documents), and chat
 // over the WebSocket; owners and admins also get the admin view (admin.js).
 // No framework: small DOM helpers, one state object per area, everything rendered with textContent (never HTML
-// from the server or the documents).
+// from the server or the documents), except answers: Markdown, rendered and sanitised by markdown.js.
 import { createAdmin } from "./admin.js";
 import { ApiError, createApi, describeError, formatSeconds } from "./api.js";
-import { $, compactFmt, confirmDialog, formatBytes, h, numberFmt, relativeTime, saveBlob, setBusy, toast } from "./ui.js";
+import { renderMarkdown } from "./markdown.js";
+import { $, compactFmt, confirmDialog, formatBytes, h, langOf, numberFmt, relativeTime, saveBlob, setBusy, toast } from "./ui.js";
 
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 const POLL_MS = 700;
@@ -14,13 +15,6 @@ const KEYS = { token: "docuchat.token", tenant: "docuchat.tenant", user: "docuch
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
-
-const ARABIC_SCRIPT = /[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/;
-/** "fa" when the first letter is Persian/Arabic script: picks the font and helps screen readers. */
-function langOf(text) {
-  const first = text.match(/[A-Za-z\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/);
-  return first && ARABIC_SCRIPT.test(first[0]) ? "fa" : "en";
-}
 
 const pageRange = (c) => (c.page_start === c.page_end ? `${c.page_start}` : `${c.page_start}–${c.page_end}`);
 
@@ -818,42 +812,37 @@ function startAnswer(question) {
   const meta = h("div", { class: "msg-meta" });
   const el = h("article", { class: "msg msg-assistant", dir: "auto", "aria-label": "Answer" }, body, chips, meta);
   $("messages").append(el);
-  const m = { el, body, chips, meta, text: "", citations: new Map(), question, rendered: false, raf: 0, preview: null };
+  const m = { el, body, chips, meta, text: "", citations: new Map(), question, renderTimer: 0, preview: null };
   chat.current = m;
   setStreaming(true);
   scrollToEnd(true);
   return m;
 }
 
+/** Re-renders the streaming answer at most every RENDER_MS: the whole Markdown is parsed again each time. */
+const RENDER_MS = 80;
 function scheduleRender(m) {
-  if (m.raf) return;
-  m.raf = requestAnimationFrame(() => {
-    m.raf = 0;
+  if (m.renderTimer) return;
+  m.renderTimer = setTimeout(() => {
+    m.renderTimer = 0;
     renderAnswer(m);
-  });
+  }, RENDER_MS);
 }
 
-const CITE_MARK = /\[(\d+(?:\s*[,،]\s*\d+)*)\]/g;
+function stopRendering(m) {
+  clearTimeout(m.renderTimer);
+  m.renderTimer = 0;
+}
 
-/** The answer text with its [n] markers turned into buttons that open the cited page. */
+/** The answer's Markdown, with its [n] markers turned into buttons that open the cited page. */
 function renderAnswer(m) {
   if (!m.text) return;
-  const frag = document.createDocumentFragment();
-  const cited = new Set();
-  let last = 0;
-  for (const match of m.text.matchAll(CITE_MARK)) {
-    const nums = match[1].split(/[,،]/).map((n) => Number(n.trim()));
-    if (!nums.every((n) => m.citations.has(n))) continue;
-    frag.append(m.text.slice(last, match.index));
-    for (const n of nums) {
-      cited.add(n);
-      frag.append(citeRef(m, m.citations.get(n)));
-    }
-    last = match.index + match[0].length;
-  }
-  frag.append(m.text.slice(last));
-  m.body.replaceChildren(frag);
+  const { fragment, cited } = renderMarkdown(m.text, (n) => (m.citations.has(n) ? citeRef(m, m.citations.get(n)) : null));
+  m.body.replaceChildren(fragment);
   m.body.lang = langOf(m.text);
+  // Each block has its own dir="auto", which the message's dir="auto" does not look into: the answer as a whole
+  // (its bubble, its sources) takes the direction its text starts in.
+  m.el.dir = m.body.lang === "fa" ? "rtl" : "ltr";
   for (const chip of m.chips.querySelectorAll(".chip")) chip.classList.toggle("cited", cited.has(Number(chip.dataset.n)));
   scrollToEnd();
 }
@@ -991,8 +980,7 @@ async function showCitation(m, c) {
 }
 
 function finishAnswer(m, status, tokens, model) {
-  cancelAnimationFrame(m.raf);
-  m.raf = 0;
+  stopRendering(m);
   m.body.classList.remove("streaming");
   if (m.text) renderAnswer(m);
   else m.body.replaceChildren(h("span", { class: "muted" }, status === "complete" ? "(no answer)" : "(stopped before any text)"));
@@ -1005,8 +993,7 @@ function finishAnswer(m, status, tokens, model) {
 }
 
 function failAnswer(m, f) {
-  if (m.raf) cancelAnimationFrame(m.raf);
-  m.raf = 0;
+  stopRendering(m);
   m.body.classList.remove("streaming");
   if (m.text) renderAnswer(m);
   else m.body.remove();

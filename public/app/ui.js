@@ -16,6 +16,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const ARABIC_SCRIPT = /[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/;
+/** "fa" when the first letter is Persian/Arabic script: picks the font and helps screen readers. */
+export function langOf(text) {
+  const first = text.match(/[A-Za-z\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/);
+  return first && ARABIC_SCRIPT.test(first[0]) ? "fa" : "en";
+}
+
 export const numberFmt = new Intl.NumberFormat("en");
 export const compactFmt = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const relFmt = new Intl.RelativeTimeFormat("en", { numeric: "auto" });

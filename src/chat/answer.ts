@@ -8,15 +8,17 @@ import type { Reader } from "../documents/access.ts";
 import type { Owner } from "../documents/repository.ts";
 import { countTokens } from "../ingest/chunker.ts";
 import { CodedError } from "../lib/coded-error.ts";
+import { rerankEnabled, rerankTokenBound } from "../search/rerank.ts";
 import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
-import { normalizeQuery } from "../text/normalize.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { usageInsert } from "../usage/record.ts";
+import { citationMarkerFilter } from "./citation-markers.ts";
 import { buildMessages, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
 import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
 import { appendMessage, recentTurns } from "./repository.ts";
+import { rewriteTokenBound, searchQuery } from "./rewrite.ts";
 
 export interface Question {
   content: string;
@@ -29,11 +31,15 @@ export interface Question {
 export class ChatError extends CodedError<ErrorCode> {}
 
 /**
- * The most an answer can spend: the question's embedding, the largest prompt it can get, and the longest answer
- * (CHAT_MAX_ANSWER_TOKENS, which the model is held to).
+ * The most an answer can spend: the rewrite of a follow-up, the query's embedding, the rerank, the largest prompt it
+ * can get, and the longest answer (CHAT_MAX_ANSWER_TOKENS, which the model is held to).
  */
 const budgetEstimate = (config: Config, question: string) =>
-  countTokens(question) + promptTokenBound(config, question) + config.CHAT_MAX_ANSWER_TOKENS;
+  rewriteTokenBound(config, question) +
+  countTokens(question) +
+  rerankTokenBound(config, question) +
+  promptTokenBound(config, question) +
+  config.CHAT_MAX_ANSWER_TOKENS;
 
 /** How an upstream failure looks to the client. */
 function classifyUpstream(err: unknown, timedOut: boolean): ChatError {
@@ -80,19 +86,22 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<st
 async function answerWithin(ctx: AnswerContext, question: Question, model: string, reservation: Reservation): Promise<void> {
   const { config, services, owner, sessionId, emit, signal } = ctx;
   const { db } = services;
-  const history = trimHistory(await recentTurns(db, owner, sessionId, 20), config.CHAT_HISTORY_TOKENS);
+  const recent = await recentTurns(db, owner, sessionId, 20);
+  const history = trimHistory(recent, config.CHAT_HISTORY_TOKENS);
   await ctx.ensureSession();
   await appendMessage(db, owner, sessionId, { role: "user", content: question.content });
 
-  // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids.
+  // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids, for the
+  // question made standalone (a follow-up's references resolved), reranked when the deployment has a rerank model.
   const openai = createOpenAI(config);
+  const query = await searchQuery(config, db, openai, owner, recent, question.content, signal);
   const hits = await retrieve(
     config,
     db,
     openai,
     { reader: ctx.reader, fileIds: question.fileIds, collectionIds: question.collectionIds, tags: question.tags },
-    normalizeQuery(question.content),
-    config.CHAT_SOURCES,
+    query,
+    { topK: config.CHAT_SOURCES, rerank: rerankEnabled(config), signal },
   ).catch((err: unknown) => {
     // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
     throw err instanceof OpenAI.OpenAIError ? classifyUpstream(err, false) : err;
@@ -109,7 +118,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     tags: h.tags,
     metadata: h.metadata,
   }));
-  emit({ type: "citations", citations });
+  emit({ type: "citations", query, citations });
 
   const messages = buildMessages(
     hits.map((h, i) => ({ n: i + 1, text: h.text })),
@@ -117,6 +126,13 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     question.content,
   );
   let content = "";
+  // Only markers of the citations just sent reach the client and the history.
+  const markers = citationMarkerFilter(citations.length);
+  const show = (text: string) => {
+    if (!text) return;
+    content += text;
+    emit({ type: "delta", content: text });
+  };
   let usage: Usage | null = null;
   let timedOut = false;
   // Aborted by the client's cancel (signal) or by our timeout.
@@ -155,11 +171,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
       { signal: upstream.signal, maxRetries: 1, timeout: config.CHAT_TIMEOUT_MS },
     );
     for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) {
-        content += delta;
-        emit({ type: "delta", content: delta });
-      }
+      show(markers.push(chunk.choices[0]?.delta?.content ?? ""));
       if (chunk.usage)
         usage = {
           prompt_tokens: chunk.usage.prompt_tokens,
@@ -167,6 +179,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
           total_tokens: chunk.usage.total_tokens,
         };
     }
+    show(markers.flush());
   } catch (err) {
     if (signal.aborted) {
       const done = await finish("incomplete");

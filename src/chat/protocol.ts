@@ -114,29 +114,38 @@ export const ServerFrame = z.discriminatedUnion("type", [
     description: "Sent first on every socket: the session it belongs to (pass it as ?session_id= to reconnect).",
     examples: [{ type: "session", session_id: EXAMPLE_ID }],
   }),
-  z.object({ type: z.literal("citations"), citations: z.array(Citation) }).meta({
-    title: "Citations",
-    description: "The sources of the answer, best first, before its first delta; empty when nothing relevant was found.",
-    examples: [
-      {
-        type: "citations",
-        citations: [
-          {
-            n: 1,
-            file_id: EXAMPLE_ID,
-            filename: "lshort-en.pdf",
-            page_start: 15,
-            page_end: 15,
-            chunk_id: EXAMPLE_ID,
-            score: 0.83,
-            collection: null,
-            tags: ["manuals"],
-            metadata: { edition: "6.4" },
-          },
-        ],
-      },
-    ],
-  }),
+  z
+    .object({
+      type: z.literal("citations"),
+      query: z.string().meta({
+        description: "What was searched: the question, or for a follow-up its standalone rewrite (the stored question stays as asked)",
+      }),
+      citations: z.array(Citation),
+    })
+    .meta({
+      title: "Citations",
+      description: "The sources of the answer, best first, before its first delta; empty when nothing relevant was found.",
+      examples: [
+        {
+          type: "citations",
+          query: "In which year did Knuth start writing TeX?",
+          citations: [
+            {
+              n: 1,
+              file_id: EXAMPLE_ID,
+              filename: "lshort-en.pdf",
+              page_start: 15,
+              page_end: 15,
+              chunk_id: EXAMPLE_ID,
+              score: 0.83,
+              collection: null,
+              tags: ["manuals"],
+              metadata: { edition: "6.4" },
+            },
+          ],
+        },
+      ],
+    }),
   z.object({ type: z.literal("delta"), content: z.string() }).meta({
     title: "Answer text",
     description: "The next piece of the answer; concatenate them. Citation markers look like ' [1]'.",

@@ -11,6 +11,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   unique,
@@ -174,6 +175,11 @@ export const chunks = pgTable(
     embedding: vector("embedding", { dimensions: EMBEDDING_DIMENSIONS }).notNull(),
     // 'simple' keeps every word as-is: it works for Persian, which has no stemmer in PostgreSQL.
     tsv: tsvector("tsv").notNull().generatedAlwaysAs(sql`to_tsvector('simple', "text")`),
+    /** The stemmed search form (src/search/keyword/search-form.ts); null until written or backfilled. */
+    searchText: text("search_text"),
+    /** The SEARCH_FORM_VERSION search_text was computed with: older or null ones are backfilled by the cron. */
+    searchVersion: smallint("search_version"),
+    searchTsv: tsvector("search_tsv").generatedAlwaysAs(sql`to_tsvector('english', "search_text")`),
     createdAt: createdAt(),
   },
   (t) => [
@@ -183,6 +189,8 @@ export const chunks = pgTable(
     index("chunks_tenant_document_idx").on(t.tenantId, t.documentId),
     index("chunks_embedding_hnsw_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
     index("chunks_tsv_idx").using("gin", t.tsv),
+    index("chunks_search_tsv_idx").using("gin", t.searchTsv),
+    index("chunks_search_version_idx").on(t.searchVersion),
   ],
 );
 

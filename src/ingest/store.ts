@@ -3,6 +3,7 @@
 import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
 import { MAX_IMAGE_PIXELS } from "../pdf/open.ts";
+import { SEARCH_FORM_VERSION, searchForm } from "../search/keyword/search-form.ts";
 import type { Chunk } from "./chunker.ts";
 import type { PermanentErrorCode } from "./errors.ts";
 import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
@@ -139,12 +140,15 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
         chunk.pageEnd,
         chunk.tokenCount,
         pgvector.toSql(embedding.vectors[i]!),
+        searchForm(chunk.text),
+        SEARCH_FORM_VERSION,
       );
-      return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7}, $${at + 8}, $${at + 9}::vector)`;
+      const n = (k: number) => `$${at + k}`;
+      return `(${n(1)}, ${n(2)}, ${n(3)}, ${n(4)}, ${n(5)}, ${n(6)}, ${n(7)}, ${n(8)}, ${n(9)}::vector, ${n(10)}, ${n(11)})`;
     });
     queries.push(
       sql.query(
-        `insert into chunks (tenant_id, user_id, document_id, ordinal, text, page_start, page_end, token_count, embedding)
+        `insert into chunks (tenant_id, user_id, document_id, ordinal, text, page_start, page_end, token_count, embedding, search_text, search_version)
          values ${rows.join(", ")} on conflict (document_id, ordinal) do nothing`,
         params,
       ),

@@ -8,6 +8,7 @@ import { requireUser } from "../middleware/auth.ts";
 import { requireQuota } from "../middleware/quota.ts";
 import { apiRateLimit } from "../middleware/rate-limit.ts";
 import { requireTenant } from "../middleware/tenant.ts";
+import { rerankEnabled } from "../search/rerank.ts";
 import { retrieve } from "../search/retrieve.ts";
 import { normalizeQuery } from "../text/normalize.ts";
 import { authErrors, bearerSecurity, errorResponse } from "./schemas.ts";
@@ -31,6 +32,17 @@ const SearchBody = z
     tags: TagFilterSchema.optional().openapi({
       description: `Search only documents carrying at least one of these tags (at most ${MAX_TAGS}; matched in their normalised form)`,
     }),
+    mode: z.enum(["hybrid", "semantic", "keyword"]).default("hybrid").openapi({
+      description: "hybrid fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone",
+    }),
+    rerank: z
+      .boolean()
+      .default(false)
+      .openapi({
+        description:
+          "Have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its " +
+          "relevance floor (so fewer than top_k, or none, may come back). 400 rerank_unavailable when the deployment has no rerank model.",
+      }),
   })
   .openapi("SearchRequest");
 
@@ -42,6 +54,12 @@ const SearchHit = z
     page_start: z.number().int(),
     page_end: z.number().int(),
     score: z.number().openapi({ description: "Reciprocal-rank fusion score; higher is better" }),
+    relevance: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .openapi({ description: "With rerank: the rerank model's relevance, 0 (unrelated) to 1 (answers the query); results are ordered by it" }),
     text: z.string(),
     collection: z
       .object({ id: z.uuid(), name: z.string() })
@@ -60,7 +78,8 @@ export const route = createRoute({
   summary: "Search your documents",
   description:
     "Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses " +
-    "both rankings by reciprocal rank. Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id.",
+    "both rankings by reciprocal rank (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better " +
+    "keyword rank, then the chunk id. With rerank, the best fused candidates are scored for relevance by a model, reordered by it and cut at its floor.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,
   request: { body: { required: true, content: { "application/json": { schema: SearchBody } } } },
@@ -70,6 +89,9 @@ export const route = createRoute({
       content: { "application/json": { schema: z.object({ results: z.array(SearchHit) }).openapi("SearchResults") } },
     },
     ...authErrors,
+    400: errorResponse(
+      "Invalid request (validation_failed, tenant_required, invalid_tenant_id), or rerank asked of a deployment without a rerank model (rerank_unavailable)",
+    ),
     429: errorResponse("Rate limited (rate_limited), or the daily token budget is spent (quota_exceeded)"),
   },
 });
@@ -80,7 +102,11 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const text = normalizeQuery(body.query);
   if (!text) throw new ApiError(400, "validation_failed", "query: must contain some text");
 
+  // Asked for and unavailable is said, not ignored: the caller would otherwise take fused order for reranked.
+  if (body.rerank && !rerankEnabled(config))
+    throw new ApiError(400, "rerank_unavailable", "rerank: this deployment has no rerank model (RERANK_MODEL is off)");
+
   const scope = { reader: user, fileIds: body.file_ids, collectionIds: body.collection_ids, tags: body.tags };
-  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, body.top_k);
+  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, { topK: body.top_k, mode: body.mode, rerank: body.rerank });
   return c.json({ results }, 200);
 };

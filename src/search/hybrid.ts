@@ -1,9 +1,9 @@
-// Hybrid retrieval over the ready documents the caller may read (src/documents/access.ts): pgvector cosine similarity (HNSW) and PostgreSQL
-// full-text search ('simple' configuration, which works for Persian), fused by reciprocal rank.
+// Hybrid retrieval over the ready documents the caller may read (src/documents/access.ts): pgvector cosine similarity (HNSW) and
+// BM25 over the stemmed search form of chunks (src/search/keyword/), fused by reciprocal rank.
 import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
 import { type Reader, readableDocumentsSql, seesAllCollections } from "../documents/access.ts";
-import { keywordTerms } from "./stopwords.ts";
+import { keywordQuery } from "./keyword/search-form.ts";
 
 export interface SearchHit {
   chunk_id: string;
@@ -30,15 +30,23 @@ export interface SearchScope {
 /** RRF constant from the original paper: damps the influence of the very top ranks. */
 const RRF_K = 60;
 
-// $1 tenant, $2 user, $3 file ids or null, $4 query vector, $5 keyword terms (space-separated), $6 candidates
-// per method, $7 top_k, $8 exact-scan threshold, $9 whether the reader sees every collection, $10 an API key's
-// collection restriction or null, $11 collection ids or null, $12 tags or null.
+// $1 tenant, $2 user, $3 file ids or null, $4 query vector, $5 the query's search form, $6 candidates per method,
+// $7 top_k, $8 exact-scan threshold, $9 whether the reader sees every collection, $10 an API key's collection
+// restriction or null, $11 collection ids or null, $12 tags or null, $13 the query's words as typed, $14 quoted
+// phrases or null, $15 mode ('hybrid', 'semantic' or 'keyword': a mode that leaves a method out gates it off).
 // Up to $8 visible chunks the vector ranking is an exact scan (tens of milliseconds, exact); above it the HNSW
 // index answers, with iterative scans so the visibility filter cannot starve it of rows. Exactly one of the two
 // branches runs: each is gated by a one-time filter.
+//
+// Keyword ranking is Okapi BM25 (k1 = 1.2, b = 0.75, the usual defaults), with Lucene's idf ln(1 + (N - df + 0.5) /
+// (df + 0.5)), which never goes negative. It replaces ts_rank_cd, which has no idf: a word in every chunk weighed as
+// much as the question's one rare word, and saturation (k1) keeps a word repeated ten times from outweighing it. N and the average length come from the
+// visible documents' chunk_count and token_count (no scan); a chunk's length is its token_count; tf is the number
+// of positions of a query lexeme in the chunk's tsvector; df is counted among the matching visible chunks (every
+// chunk holding a term matches, as terms are OR-ed), so rarity is measured in what this reader can see.
 const SEARCH_SQL = `
 with visible as (
-  select d.id from documents d
+  select d.id, d.chunk_count, d.token_count from documents d
   where ${readableDocumentsSql("$9::boolean", "$10")} and d.status = 'ready'
     and (($3::uuid[] is null and $11::uuid[] is null) or d.id = any($3::uuid[]) or d.collection_id = any($11::uuid[]))
     and ($12::text[] is null or d.tags && $12::text[])
@@ -53,14 +61,14 @@ nearest_exact as (
   -- "+ 0" keeps the planner off the index: this branch is the exact scan.
   select c.id, (c.embedding <=> $4::vector) + 0 as distance
   from chunks c
-  where (select yes from small) and c.tenant_id = $1 and c.document_id in (select id from visible)
+  where $15 <> 'keyword' and (select yes from small) and c.tenant_id = $1 and c.document_id in (select id from visible)
   order by 2
   limit $6
 ),
 nearest_index as (
   select c.id, c.embedding <=> $4::vector as distance
   from chunks c
-  where not (select yes from small) and c.tenant_id = $1 and c.document_id in (select id from visible)
+  where $15 <> 'keyword' and not (select yes from small) and c.tenant_id = $1 and c.document_id in (select id from visible)
   order by c.embedding <=> $4::vector
   limit $6
 ),
@@ -68,21 +76,48 @@ semantic as (
   select id, row_number() over (order by distance, id) as rnk
   from (select * from nearest_exact union all select * from nearest_index) nearest
 ),
+keyword_terms as (
+  -- The database's own parsers split the query exactly as they split the chunks.
+  select array(select unnest(tsvector_to_array(to_tsvector('english', $5)))) as stemmed,
+         array(select unnest(tsvector_to_array(to_tsvector('simple', $13)))) as exact
+),
 keyword_query as (
-  -- The database's own parser splits the query exactly as it split the documents; any word may match.
-  select to_tsquery('simple', coalesce(array_to_string(array(
-    select quote_literal(lexeme) from unnest(tsvector_to_array(to_tsvector('simple', $5))) lexeme
-  ), ' | '), '')) as q
+  select kt.*,
+         to_tsquery('simple', coalesce(array_to_string(array(select quote_literal(l) from unnest(kt.stemmed) l), ' | '), '')) as stemmed_q,
+         to_tsquery('simple', coalesce(array_to_string(array(select quote_literal(l) from unnest(kt.exact) l), ' | '), '')) as exact_q,
+         (select string_agg('(' || phraseto_tsquery('simple', p)::text || ')', ' & ')::tsquery from unnest($14::text[]) p
+          where numnode(phraseto_tsquery('simple', p)) > 0) as phrases_q
+  from keyword_terms kt
+),
+keyword_matches as (
+  -- A chunk not yet given a search form (src/search/keyword/backfill.ts) is matched on its exact words meanwhile.
+  select c.id, c.token_count, coalesce(c.search_tsv, c.tsv) as tsv, case when c.search_tsv is null then kq.exact else kq.stemmed end as terms
+  from chunks c, keyword_query kq
+  where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
+    and (c.search_tsv @@ kq.stemmed_q or (c.search_tsv is null and c.tsv @@ kq.exact_q))
+    and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
+),
+keyword_tf as (
+  -- setweight marks the query's lexemes and ts_filter keeps only them: the chunk's other words are never unnested.
+  select m.id, m.token_count, t.lexeme, cardinality(t.positions) as tf
+  from keyword_matches m, unnest(ts_filter(setweight(m.tsv, 'A', m.terms), '{a}')) t
+),
+keyword_df as (select lexeme, count(*) as df from keyword_tf group by lexeme),
+corpus as (
+  select greatest(sum(chunk_count), 1)::float8 as n, greatest(sum(token_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
+  from visible
 ),
 keyword as (
   select id, row_number() over (order by rank desc, id) as rnk from (
-    -- Normalisation 1 divides by 1 + log(length): long chunks do not win by sheer size.
-    select c.id, ts_rank_cd(c.tsv, kq.q, 1) as rank
-    from chunks c, keyword_query kq
-    where c.tenant_id = $1 and c.document_id in (select id from visible) and c.tsv @@ kq.q
-    order by rank desc, c.id
+    select tf.id, sum(
+             ln(1 + (greatest(co.n - df.df, 0) + 0.5) / (df.df + 0.5)) * tf.tf * (1.2 + 1)
+             / (tf.tf + 1.2 * (1 - 0.75 + 0.75 * tf.token_count / co.avgdl))
+           ) as rank
+    from keyword_tf tf join keyword_df df using (lexeme) cross join corpus co
+    group by tf.id
+    order by rank desc, tf.id
     limit $6
-  ) matches
+  ) ranked
 ),
 fused as (
   select id, sum(1.0 / (${RRF_K} + rnk)) as score, min(rnk) filter (where method = 'semantic') as semantic_rank,
@@ -100,11 +135,17 @@ left join collections col on col.tenant_id = d.tenant_id and col.id = d.collecti
 order by f.score desc, f.semantic_rank nulls last, f.keyword_rank nulls last, f.id
 limit $7`;
 
+/** hybrid: both methods fused; semantic or keyword: that method alone (to measure each half). */
+export type SearchMode = "hybrid" | "semantic" | "keyword";
+
 export interface SearchQuery {
+  /** Normalised (src/text/normalize.ts); quoted phrases must appear word for word in a keyword match. */
   text: string;
   vector: number[];
   topK: number;
   exactScanMaxChunks: number;
+  /** Which rankings to use: both fused (default), the vector ranking alone, or the keyword ranking alone. */
+  mode?: "hybrid" | "semantic" | "keyword";
 }
 
 type Row = Omit<SearchHit, "collection"> & { collection_id: string | null; collection_name: string | null };
@@ -112,6 +153,7 @@ type Row = Omit<SearchHit, "collection"> & { collection_id: string | null; colle
 export async function hybridSearch(db: Db, scope: SearchScope, query: SearchQuery): Promise<SearchHit[]> {
   const sql = db.$client;
   const candidates = Math.max(query.topK * 4, 40);
+  const keyword = keywordQuery(query.text);
   const [, , rows] = await sql.transaction(
     [
       sql.query("set local hnsw.iterative_scan = relaxed_order"),
@@ -122,7 +164,7 @@ export async function hybridSearch(db: Db, scope: SearchScope, query: SearchQuer
         scope.reader.id,
         scope.fileIds?.length ? scope.fileIds : null,
         pgvector.toSql(query.vector),
-        keywordTerms(query.text).join(" "),
+        keyword.stemmed,
         candidates,
         query.topK,
         query.exactScanMaxChunks,
@@ -130,6 +172,9 @@ export async function hybridSearch(db: Db, scope: SearchScope, query: SearchQuer
         scope.reader.apiKey?.collectionIds ?? null,
         scope.collectionIds?.length ? scope.collectionIds : null,
         scope.tags?.length ? scope.tags : null,
+        keyword.exact,
+        keyword.phrases.length ? keyword.phrases : null,
+        query.mode ?? "hybrid",
       ]),
     ],
     { readOnly: true },

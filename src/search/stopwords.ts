@@ -1,5 +1,6 @@
-// Words too common to say anything in a keyword match. PostgreSQL's 'simple' text-search configuration (the
-// one that works for Persian) keeps them all, so the keyword query drops them itself.
+// Words too common to say anything in a keyword match. PostgreSQL's 'simple' configuration keeps them all, so
+// the exact-word query drops them itself; the search form (src/search/keyword/) drops the Persian ones and its
+// 'english' configuration the English ones.
 const ENGLISH = `a about above after again against all am an and any are as at be because been before being below between
 both but by can could did do does doing down during each few for from further had has have having he her here hers
 herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once
@@ -13,9 +14,14 @@ const PERSIAN = `و در به از که این را با است برای آن ی
 
 const STOPWORDS = new Set([...ENGLISH.split(/\s+/), ...PERSIAN.split(/\s+/)]);
 
+/** Whether a lower-cased word (ZWNJs ignored) is too common to search for. */
+export function isStopword(word: string): boolean {
+  return STOPWORDS.has(word.replaceAll("\u200c", ""));
+}
+
 /** The query's words that carry meaning, in order, lower-cased (input already normalised). */
 export function keywordTerms(normalizedQuery: string): string[] {
   const words = normalizedQuery.toLowerCase().match(/[\p{L}\p{N}_\u200c]+/gu) ?? [];
-  const meaningful = words.filter((w) => !STOPWORDS.has(w.replace(/\u200c/g, "")));
+  const meaningful = words.filter((w) => !isStopword(w));
   return [...new Set(meaningful.length ? meaningful : words)];
 }

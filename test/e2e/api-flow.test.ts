@@ -139,7 +139,8 @@ describe("DocuChat end to end", () => {
     const usage = (await (await fetch(`${api}/v1/usage`, { headers: auth() })).json()) as any;
     expect(usage.last_24h.completion_tokens).toBeGreaterThan(0);
     expect(usage.last_24h.embedding_tokens).toBeGreaterThan(10_000); // two manuals
-    expect(usage.last_24h.by_model["gpt-4o-mini"].requests).toBe(2);
+    // Two answers, and the rewrite of the second question (a follow-up in the same session) into a search query.
+    expect(usage.last_24h.by_model["gpt-4o-mini"].requests).toBe(3);
     expect(usage.last_7d.total_tokens).toBe(usage.last_24h.total_tokens);
   });
 

@@ -109,6 +109,13 @@ describe("demo page in Chromium", () => {
     }
   }
 
+  /** The OpenAI stand-in's fault rules: a slow, failing or scripted model for the questions holding `match`. */
+  const faults = () => `${new URL(openaiUrl!).origin}/__faults`;
+  const fault = async (spec: Record<string, unknown>) => {
+    const res = await fetch(faults(), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(spec) });
+    expect(res.status).toBe(201);
+  };
+
   const docRow = (name: string) => page.locator(".doc", { has: page.locator(".doc-name", { hasText: name }) });
 
   /** Uploads a file through the file input, waits until its row says `final`; returns every status the row showed. */
@@ -362,11 +369,6 @@ describe("demo page in Chromium", () => {
   });
 
   test("cancel, an error frame with retry, deleting a chat", async () => {
-    const faults = `${new URL(openaiUrl!).origin}/__faults`;
-    const fault = async (spec: Record<string, unknown>) => {
-      const res = await fetch(faults, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(spec) });
-      expect(res.status).toBe(201);
-    };
     await signIn(`browser-faults-${Date.now()}@example.com`);
     await upload(EN_PDF, "ready", 30_000);
 
@@ -393,7 +395,7 @@ describe("demo page in Chromium", () => {
     await visible(failed.locator(".msg-error"), 20_000);
     expect(await text(failed.locator(".msg-error span"))).toBe("Error: The model failed (500) upstream_error");
     expect(await text(failed.locator(".msg-error button"))).toBe("Retry");
-    await fetch(faults, { method: "DELETE" });
+    await fetch(faults(), { method: "DELETE" });
     await failed.locator(".msg-error button").click();
     await poll(() => page.locator(".msg-assistant").count()).toBe(3);
     const retried = page.locator(".msg-assistant").last();
@@ -412,6 +414,79 @@ describe("demo page in Chromium", () => {
     await page.click("#logout");
     await visible(page.locator("#login-view"));
     lap("faults_test");
+  });
+
+  test("answers are Markdown: lists and code as HTML, a script payload inert, each paragraph in its own direction", async () => {
+    await signIn(`browser-markdown-${Date.now()}@example.com`);
+    await upload("en-1.chromium.pdf", "ready", 30_000);
+    // A scripted model answer (the stand-in streams it about a word per delta): what a real model writes, plus what
+    // a hostile document could make it repeat. [9] cites a source that was never sent.
+    const mark = `md${Date.now()}`;
+    const reply = [
+      "To open the garden, follow these steps [1]:",
+      "",
+      "1. Unlock the **gate**.",
+      "2. Check the `greenhouse` heaters [2].",
+      "",
+      "- Members over 65 pay *half price* [9].",
+      "",
+      "```sh",
+      "echo '<b>not bold</b>' [1]",
+      "```",
+      "",
+      '<img src="x" onerror="window.xss = 1"><script>window.xss = 2</script>',
+      "[a trap](javascript:window.xss=3) and [the rules](https://example.com/rules)",
+      "",
+      "ساعت کار باغ از شش و نیم صبح است [1].",
+    ].join("\n");
+    await fault({ match: mark, endpoint: "chat", reply });
+    const { answer, frames: answerFrames } = await ask(`${mark} When does the garden open?`);
+    const body = answer.locator(".msg-body");
+    const sent = (answerFrames.find((f) => f.type === "citations")!.citations as unknown[]).length;
+    expect(sent).toBeGreaterThanOrEqual(2);
+
+    // Lists, emphasis and code are elements, not asterisks and backticks.
+    expect(await body.locator("ol > li").allTextContents()).toEqual(["Unlock the gate.", "Check the greenhouse heaters [2]."]);
+    expect(await text(body.locator("ol strong"))).toBe("gate");
+    expect(await text(body.locator("ol code"))).toBe("greenhouse");
+    expect(await text(body.locator("ul > li"))).toBe("Members over 65 pay half price.");
+    expect(await text(body.locator("ul em"))).toBe("half price");
+    const code = body.locator("pre > code");
+    expect(await code.textContent()).toBe("echo '<b>not bold</b>' [1]\n");
+    expect(await code.locator("b").count()).toBe(0);
+    expect(await direction(body.locator("pre"))).toBe("ltr");
+
+    // The payload is shown as the text it is: no image requested, no script run, no javascript: link.
+    expect(await body.locator("img, script, [onerror]").count()).toBe(0);
+    expect(await text(body)).toContain('<img src="x" onerror="window.xss = 1"><script>window.xss = 2</script>');
+    expect(await page.evaluate(() => (window as unknown as { xss?: number }).xss)).toBeUndefined();
+    const links = body.locator("a");
+    expect(await links.count()).toBe(2);
+    expect(await links.first().getAttribute("href")).toBeNull();
+    expect(await text(links.first())).toBe("a trap");
+    await links.first().click();
+    expect(await page.evaluate(() => (window as unknown as { xss?: number }).xss)).toBeUndefined();
+    const rules = links.last();
+    expect(await rules.getAttribute("href")).toBe("https://example.com/rules");
+    expect(await rules.getAttribute("target")).toBe("_blank");
+    expect(await rules.getAttribute("rel")).toBe("noopener noreferrer");
+
+    // Each paragraph in its own direction: the English ones left to right, the Persian one right to left.
+    const paragraphs = body.locator("p");
+    expect(await direction(paragraphs.first())).toBe("ltr");
+    const persian = paragraphs.last();
+    expect(await text(persian)).toBe("ساعت کار باغ از شش و نیم صبح است [1].");
+    expect(await direction(persian)).toBe("rtl");
+    expect(await persian.getAttribute("lang")).toBe("fa");
+
+    // The markers of sent citations are buttons (not inside code); [9] was dropped on the server.
+    expect(await body.locator(".cite-ref").allTextContents()).toEqual(["[1]", "[2]", "[1]"]);
+    expect(await text(body)).not.toContain("[9]");
+    await persian.locator(".cite-ref").click();
+    await poll(() => answer.locator(".cite-preview").getAttribute("data-n")).toBe("1");
+    await page.click("#logout");
+    await visible(page.locator("#login-view"));
+    lap("markdown_answer");
   });
 
   test("admin view: invite, collection and its members, settings, API key, usage; the member sees the collection", async () => {

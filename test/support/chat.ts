@@ -207,6 +207,8 @@ export interface FaultSpec {
   status?: number;
   delay_ms?: number;
   cut_after_chunks?: number;
+  /** Chat: the model's answer, verbatim. */
+  reply?: string;
   times?: number;
   retry_after_ms?: number;
 }

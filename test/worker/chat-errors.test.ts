@@ -271,7 +271,9 @@ describe("upstream failures", () => {
     expect(a.citations!.length).toBeGreaterThan(0);
     if (fault.cut_after_chunks) {
       expect(a.deltas).toHaveLength(3);
-      expect(a.text).toBe("The ferry to ");
+      // The space after the last word is held back until the next delta shows whether a citation marker follows
+      // (src/chat/citation-markers.ts); the stream broke off first.
+      expect(a.text).toBe("The ferry to");
     } else expect(a.deltas).toEqual([]);
     if (remaining !== undefined) expect((await liveFaults()).find((f) => f.id === id)?.remaining).toBe(remaining);
     // The failed question stays in the session's history, so the rest of the rule would hit the next question too.

@@ -350,6 +350,8 @@ describe("usage", () => {
       ["How much does a ticket cost?", "gpt-4o"],
     ];
     const chat = await ChatClient.open({ token });
+    // Two requests per question exactly: the follow-up's rewrite is metered in chat-rewrite.test.ts.
+    await overrideSessionEnv(chat.sessionId, { CHAT_REWRITE_MODEL: "off" });
     const answers: Answer[] = [];
     for (const [q, model] of questions) answers.push(await chat.ask(q, { model }));
     chat.close();
