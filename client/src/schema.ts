@@ -937,16 +937,12 @@ export interface components {
             /** @description Search only documents carrying at least one of these tags (at most 20; matched in their normalised form) */
             tags?: string[];
             /**
-             * @description hybrid fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone
-             * @default hybrid
+             * @description hybrid (the default) fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone
              * @enum {string}
              */
-            mode: "hybrid" | "semantic" | "keyword";
-            /**
-             * @description Have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its relevance floor (so fewer than top_k, or none, may come back). 400 rerank_unavailable when the deployment has no rerank model.
-             * @default false
-             */
-            rerank: boolean;
+            mode?: "hybrid" | "semantic" | "keyword";
+            /** @description true: have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its relevance floor (so fewer than top_k, or none, may come back). 400 rerank_unavailable when the deployment has no rerank model. */
+            rerank?: boolean;
         };
         ChatSessionList: {
             sessions: components["schemas"]["ChatSession"][];

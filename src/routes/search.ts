@@ -32,15 +32,17 @@ const SearchBody = z
     tags: TagFilterSchema.optional().openapi({
       description: `Search only documents carrying at least one of these tags (at most ${MAX_TAGS}; matched in their normalised form)`,
     }),
-    mode: z.enum(["hybrid", "semantic", "keyword"]).default("hybrid").openapi({
-      description: "hybrid fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone",
+    // Optional rather than defaulted, so that a generated client does not demand them (the defaults are applied below).
+    mode: z.enum(["hybrid", "semantic", "keyword"]).optional().openapi({
+      description:
+        "hybrid (the default) fuses the vector and the keyword rankings; semantic uses the vector ranking alone, keyword the full-text ranking alone",
     }),
     rerank: z
       .boolean()
-      .default(false)
+      .optional()
       .openapi({
         description:
-          "Have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its " +
+          "true: have the deployment's rerank model score the best fused candidates for relevance, reorder them by it and drop those under its " +
           "relevance floor (so fewer than top_k, or none, may come back). 400 rerank_unavailable when the deployment has no rerank model.",
       }),
   })
@@ -107,6 +109,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     throw new ApiError(400, "rerank_unavailable", "rerank: this deployment has no rerank model (RERANK_MODEL is off)");
 
   const scope = { reader: user, fileIds: body.file_ids, collectionIds: body.collection_ids, tags: body.tags };
-  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, { topK: body.top_k, mode: body.mode, rerank: body.rerank });
+  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, {
+    topK: body.top_k,
+    mode: body.mode ?? "hybrid",
+    rerank: body.rerank ?? false,
+  });
   return c.json({ results }, 200);
 };
