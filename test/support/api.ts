@@ -144,3 +144,14 @@ export async function earlyInRateWindow(windowMs = 60_000, needMs = 15_000): Pro
   const left = windowMs - (Date.now() % windowMs);
   if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
+
+/** Two fresh users, one with the English manual (lshort-en.pdf) and one with the Persian one (lshort-fa.pdf), both ready. */
+export async function manualReaders() {
+  const [a, b] = await Promise.all([login(), login()]);
+  const [docEn, docFa] = await Promise.all([
+    upload(a.token, fixturePdf("lshort-en.pdf"), "lshort-en.pdf").then((r) => json(r)),
+    upload(b.token, fixturePdf("lshort-fa.pdf"), "lshort-fa.pdf").then((r) => json(r)),
+  ]);
+  await Promise.all([waitForIngestion(a.token, docEn.id, { timeoutMs: 120_000 }), waitForIngestion(b.token, docFa.id, { timeoutMs: 120_000 })]);
+  return { en: { token: a.token, lshort: docEn.id as string }, fa: { token: b.token, lshort: docFa.id as string } };
+}

@@ -3,7 +3,7 @@
 // a model's quality. The earlier turn names the subject (the hyperref package, pages 93-96 of lshort-en.pdf and
 // 85-91 of lshort-fa.pdf); the follow-up does not.
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixturePdf, json, login, upload, waitForIngestion } from "../support/api.ts";
+import { fixturePdf, json, login, manualReaders, upload, waitForIngestion } from "../support/api.ts";
 import {
   type Answer,
   ChatClient,
@@ -24,14 +24,7 @@ let en: { token: string; lshort: string };
 let fa: { token: string; lshort: string };
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([login(), login()]);
-  const [docEn, docFa] = await Promise.all([
-    upload(a.token, fixturePdf("lshort-en.pdf"), "lshort-en.pdf").then((r) => json(r)),
-    upload(b.token, fixturePdf("lshort-fa.pdf"), "lshort-fa.pdf").then((r) => json(r)),
-  ]);
-  await Promise.all([waitForIngestion(a.token, docEn.id, { timeoutMs: 120_000 }), waitForIngestion(b.token, docFa.id, { timeoutMs: 120_000 })]);
-  en = { token: a.token, lshort: docEn.id };
-  fa = { token: b.token, lshort: docFa.id };
+  ({ en, fa } = await manualReaders());
 }, 180_000);
 
 /** A new session, optionally configured, that asks `turns` in order; every answer. */

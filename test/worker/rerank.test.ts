@@ -2,7 +2,7 @@
 // these tests turn it on per request (fetchWithEnv) or per session (overrideSessionEnv). The stand-in scores a
 // passage by the share of the query's content words it contains: plain, so the tests check the stage, not its taste.
 import { beforeAll, describe, expect, it } from "vitest";
-import { expectErrorShape, fetchWithEnv, fixturePdf, json, login, search, uniqueIp, upload, waitForIngestion } from "../support/api.ts";
+import { expectErrorShape, fetchWithEnv, json, manualReaders, search, uniqueIp } from "../support/api.ts";
 import { ChatClient, injectFault, marker, overrideSessionEnv, usageReport } from "../support/chat.ts";
 
 const RERANK = { RERANK_MODEL: "gpt-4.1-nano" };
@@ -12,14 +12,7 @@ let en: { token: string; lshort: string };
 let fa: { token: string; lshort: string };
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([login(), login()]);
-  const [docEn, docFa] = await Promise.all([
-    upload(a.token, fixturePdf("lshort-en.pdf"), "lshort-en.pdf").then((r) => json(r)),
-    upload(b.token, fixturePdf("lshort-fa.pdf"), "lshort-fa.pdf").then((r) => json(r)),
-  ]);
-  await Promise.all([waitForIngestion(a.token, docEn.id, { timeoutMs: 120_000 }), waitForIngestion(b.token, docFa.id, { timeoutMs: 120_000 })]);
-  en = { token: a.token, lshort: docEn.id };
-  fa = { token: b.token, lshort: docFa.id };
+  ({ en, fa } = await manualReaders());
 }, 180_000);
 
 type Hit = { chunk_id: string; text: string; score: number; relevance?: number };
