@@ -1,8 +1,11 @@
 // API key rows. A key acts as its own users row (kind 'api_key'), created with it in one transaction, so its
 // documents, chat sessions, rate limits and budgets are its own; revoking a key disables that identity too.
+
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { afterPosition } from "../db/keyset.ts";
 import { apiKeys, collections, users } from "../db/schema.ts";
+import type { Cursor } from "../lib/cursor.ts";
 import { generateApiKey, hashApiKey } from "./secret.ts";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -44,12 +47,11 @@ export async function createApiKey(db: Db, key: NewApiKey): Promise<{ row: ApiKe
 }
 
 /** One page of the tenant's keys, newest first (revoked ones included, with revoked_at). */
-export function listApiKeys(db: Db, tenantId: string, limit: number, after?: { createdAt: string; id: string }): Promise<ApiKeyRow[]> {
-  const before = (at: Date, id: string) => or(lt(apiKeys.createdAt, at), and(eq(apiKeys.createdAt, at), lt(apiKeys.id, id)));
+export function listApiKeys(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<ApiKeyRow[]> {
   return db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, tenantId), after && before(new Date(after.createdAt), after.id)))
+    .where(and(eq(apiKeys.tenantId, tenantId), afterPosition(apiKeys.createdAt, apiKeys.id, after)))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(limit);
 }

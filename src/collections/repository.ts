@@ -1,10 +1,13 @@
 // Collection rows and their members. Every query is scoped by tenant; what a member may read is decided by
 // src/documents/access.ts, so a collection the caller may not read simply does not exist.
-import { and, type Column, desc, eq, getTableColumns, lt, or, sql } from "drizzle-orm";
+
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { postgresErrorCode } from "../db/errors.ts";
+import { afterPosition } from "../db/keyset.ts";
 import { collectionMembers, collections, documents, type UserRole, users } from "../db/schema.ts";
 import { type Reader, readableCollectionIds, writableCollectionIds } from "../documents/access.ts";
+import type { Cursor } from "../lib/cursor.ts";
 
 export type CollectionRow = typeof collections.$inferSelect;
 export type Access = "read" | "write";
@@ -25,15 +28,7 @@ export interface MemberView {
   createdAt: Date;
 }
 
-export interface Position {
-  at: string;
-  id: string;
-}
-
 const inTenant = (tenantId: string, id: string) => and(eq(collections.tenantId, tenantId), eq(collections.id, id));
-
-/** Newest first: the rows after the (created_at, id) of the last row seen. */
-const after = (at: Column, id: Column, p?: Position) => (p ? or(lt(at, new Date(p.at)), and(eq(at, new Date(p.at)), lt(id, p.id))) : undefined);
 
 // Named in full: drizzle writes a single-table select's columns unqualified, which inside these subqueries would
 // name the subquery's own table.
@@ -51,11 +46,11 @@ const viewOf = (reader: Reader) => ({
 const readable = (reader: Reader) => and(eq(collections.tenantId, reader.tenantId), sql`${collections.id} in ${readableCollectionIds(reader)}`);
 
 /** The collections `reader` may read (an admin: all of the tenant's), newest first. */
-export async function listCollections(db: Db, reader: Reader, limit: number, from?: Position): Promise<CollectionView[]> {
+export async function listCollections(db: Db, reader: Reader, limit: number, from?: Cursor): Promise<CollectionView[]> {
   return db
     .select(viewOf(reader))
     .from(collections)
-    .where(and(readable(reader), after(collections.createdAt, collections.id, from)))
+    .where(and(readable(reader), afterPosition(collections.createdAt, collections.id, from)))
     .orderBy(desc(collections.createdAt), desc(collections.id))
     .limit(limit);
 }
@@ -141,12 +136,12 @@ const memberOf = (tenantId: string, collectionId: string) =>
   and(eq(collectionMembers.tenantId, tenantId), eq(collectionMembers.collectionId, collectionId));
 
 /** The collection's listed members, newest first. */
-export async function listMembers(db: Db, tenantId: string, collectionId: string, limit: number, from?: Position): Promise<MemberView[]> {
+export async function listMembers(db: Db, tenantId: string, collectionId: string, limit: number, from?: Cursor): Promise<MemberView[]> {
   return db
     .select(memberColumns)
     .from(collectionMembers)
     .innerJoin(users, and(eq(users.tenantId, collectionMembers.tenantId), eq(users.id, collectionMembers.userId)))
-    .where(and(memberOf(tenantId, collectionId), after(collectionMembers.createdAt, collectionMembers.userId, from)))
+    .where(and(memberOf(tenantId, collectionId), afterPosition(collectionMembers.createdAt, collectionMembers.userId, from)))
     .orderBy(desc(collectionMembers.createdAt), desc(collectionMembers.userId))
     .limit(limit);
 }

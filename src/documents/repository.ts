@@ -1,8 +1,12 @@
 // Document rows. Every query is scoped by src/documents/access.ts: a document the caller may not read (another
 // tenant's, another user's private one, a collection they are not in) simply does not exist.
+
 import { and, arrayOverlaps, asc, between, desc, eq, exists, ilike, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { containsPattern } from "../db/contains.ts";
+import { afterPosition } from "../db/keyset.ts";
 import { documentPages, documents } from "../db/schema.ts";
+import type { Cursor } from "../lib/cursor.ts";
 import { manageableDocuments, type Reader, readableDocuments } from "./access.ts";
 
 export type DocumentRow = typeof documents.$inferSelect;
@@ -131,11 +135,6 @@ export async function restoreFailed(db: Db, before: DocumentRow): Promise<void> 
     .where(and(inTenant(before.tenantId, before.id), eq(documents.status, "queued")));
 }
 
-export interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
 /** What GET /v1/files narrows the list to; every given filter must hold. */
 export interface DocumentFilter {
   /** Carrying at least one of these (normalised) tags. */
@@ -148,7 +147,6 @@ export interface DocumentFilter {
 }
 
 /** LIKE treats % and _ as wildcards and a backslash as their escape; a name search means them literally. */
-const likeLiteral = (s: string) => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 function matching(filter: DocumentFilter) {
   const { tags, collectionId, status, nameContains } = filter;
@@ -156,7 +154,7 @@ function matching(filter: DocumentFilter) {
     tags?.length ? arrayOverlaps(documents.tags, tags) : undefined,
     collectionId === null ? isNull(documents.collectionId) : collectionId ? eq(documents.collectionId, collectionId) : undefined,
     status ? eq(documents.status, status) : undefined,
-    nameContains ? ilike(documents.filename, `%${likeLiteral(nameContains)}%`) : undefined,
+    nameContains ? ilike(documents.filename, containsPattern(nameContains)) : undefined,
   );
 }
 
@@ -168,13 +166,10 @@ export async function listDocuments(
   options: { after?: Cursor; filter?: DocumentFilter } = {},
 ): Promise<DocumentRow[]> {
   const { after, filter = {} } = options;
-  const page = after
-    ? or(lt(documents.createdAt, new Date(after.createdAt)), and(eq(documents.createdAt, new Date(after.createdAt)), lt(documents.id, after.id)))
-    : undefined;
   return db
     .select()
     .from(documents)
-    .where(and(readableDocuments(reader), matching(filter), page))
+    .where(and(readableDocuments(reader), matching(filter), afterPosition(documents.createdAt, documents.id, after)))
     .orderBy(desc(documents.createdAt), desc(documents.id))
     .limit(limit);
 }

@@ -1,8 +1,11 @@
 // The people of a tenant as its admins manage them: listing, inviting, and changing role or status under the owner
 // rules. Only users of kind 'person' are people; the identities API keys act as (kind 'api_key') are managed with
 // their keys and never appear or change here.
-import { and, desc, eq, ilike, lt, or } from "drizzle-orm";
+
+import { and, desc, eq, ilike } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { containsPattern } from "../db/contains.ts";
+import { afterPosition } from "../db/keyset.ts";
 import { type UserRole, users } from "../db/schema.ts";
 
 export type UserStatus = "invited" | "active" | "disabled";
@@ -20,7 +23,6 @@ const personColumns = {
 const people = (tenantId: string) => and(eq(users.tenantId, tenantId), eq(users.kind, "person"));
 
 /** `text` as a LIKE pattern matching itself anywhere: its own % _ and \ match only themselves. */
-const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 export interface UserFilter {
   email?: string;
@@ -30,17 +32,16 @@ export interface UserFilter {
 
 /** Newest first; the cursor is the (created_at, id) of the last row seen. */
 export async function listPeople(db: Db, tenantId: string, filter: UserFilter, limit: number, after?: { at: string; id: string }) {
-  const page = after ? or(lt(users.createdAt, new Date(after.at)), and(eq(users.createdAt, new Date(after.at)), lt(users.id, after.id))) : undefined;
   return db
     .select(personColumns)
     .from(users)
     .where(
       and(
         people(tenantId),
-        filter.email ? ilike(users.email, containing(filter.email)) : undefined,
+        filter.email ? ilike(users.email, containsPattern(filter.email)) : undefined,
         filter.role ? eq(users.role, filter.role) : undefined,
         filter.status ? eq(users.status, filter.status) : undefined,
-        page,
+        afterPosition(users.createdAt, users.id, after),
       ),
     )
     .orderBy(desc(users.createdAt), desc(users.id))

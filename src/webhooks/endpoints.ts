@@ -1,7 +1,9 @@
 // Webhook endpoints and their delivery log. Every query is scoped to the caller's tenant: another tenant's endpoint
 // does not exist.
-import { and, desc, eq, lt, or } from "drizzle-orm";
+
+import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { afterPosition } from "../db/keyset.ts";
 import { type WebhookEvent, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import type { Cursor } from "../lib/cursor.ts";
 
@@ -68,11 +70,10 @@ export async function deleteEndpoint(db: Db, tenantId: string, id: string): Prom
 /** Newest first; the cursor is the (created_at, id) of the last row seen. */
 export function listDeliveries(db: Db, tenantId: string, endpointId: string, limit: number, after?: Cursor): Promise<DeliveryRow[]> {
   const d = webhookDeliveries;
-  const page = after ? or(lt(d.createdAt, new Date(after.at)), and(eq(d.createdAt, new Date(after.at)), lt(d.id, after.id))) : undefined;
   return db
     .select()
     .from(d)
-    .where(and(eq(d.tenantId, tenantId), eq(d.endpointId, endpointId), page))
+    .where(and(eq(d.tenantId, tenantId), eq(d.endpointId, endpointId), afterPosition(d.createdAt, d.id, after)))
     .orderBy(desc(d.createdAt), desc(d.id))
     .limit(limit);
 }

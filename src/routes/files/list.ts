@@ -69,7 +69,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (collection_id && privateOnly) throw new ApiError(400, "validation_failed", "collection_id, private: give one or the other");
   const filter: DocumentFilter = { tags: tag, status, nameContains: q, collectionId: privateOnly ? null : collection_id };
   const after = cursor ? decodeCursor(cursor) : undefined;
-  const rows = await listDocuments(c.var.services.db, c.var.user, limit + 1, { after: after && { createdAt: after.at, id: after.id }, filter });
+  const rows = await listDocuments(c.var.services.db, c.var.user, limit + 1, { after, filter });
   const { page, nextCursor } = paginate(rows, limit, (doc) => ({ at: doc.createdAt, id: doc.id }));
   return c.json({ files: page.map(presentDocument), next_cursor: nextCursor }, 200);
 };

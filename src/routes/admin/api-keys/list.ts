@@ -38,7 +38,7 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
   const after = cursor ? decodeCursor(cursor) : undefined;
-  const rows = await listApiKeys(c.var.services.db, c.var.tenant.id, limit + 1, after && { createdAt: after.at, id: after.id });
+  const rows = await listApiKeys(c.var.services.db, c.var.tenant.id, limit + 1, after);
   const { page, nextCursor } = paginate(rows, limit, (key) => ({ at: key.createdAt, id: key.id }));
   return c.json({ api_keys: page.map(presentApiKey), next_cursor: nextCursor }, 200);
 };
