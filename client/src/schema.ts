@@ -209,7 +209,7 @@ export interface paths {
         put?: never;
         /**
          * Search your documents
-         * @description Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses both rankings by reciprocal rank (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id. With rerank, the best fused candidates are scored for relevance by a model, reordered by it and cut at its floor.
+         * @description Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses both rankings by their normalised scores (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better keyword rank, then the chunk id. With rerank, the best fused candidates are scored for relevance by a model, reordered by it and cut at its floor.
          */
         post: operations["searchDocuments"];
         delete?: never;
@@ -910,7 +910,7 @@ export interface components {
             filename: string;
             page_start: number;
             page_end: number;
-            /** @description Reciprocal-rank fusion score; higher is better */
+            /** @description Fused score from 0 to 1: half the normalised vector score, half the normalised keyword score (one of them alone with mode); higher is better */
             score: number;
             /** @description With rerank: the rerank model's relevance, 0 (unrelated) to 1 (answers the query); results are ordered by it */
             relevance?: number;

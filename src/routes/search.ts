@@ -55,7 +55,10 @@ const SearchHit = z
     filename: z.string(),
     page_start: z.number().int(),
     page_end: z.number().int(),
-    score: z.number().openapi({ description: "Reciprocal-rank fusion score; higher is better" }),
+    score: z.number().openapi({
+      description:
+        "Fused score from 0 to 1: half the normalised vector score, half the normalised keyword score (one of them alone with mode); higher is better",
+    }),
     relevance: z
       .number()
       .min(0)
@@ -80,7 +83,7 @@ export const route = createRoute({
   summary: "Search your documents",
   description:
     "Embeds the query, ranks chunks of the ready documents you can read (your own and your collections') by cosine similarity and by full-text match, and fuses " +
-    "both rankings by reciprocal rank (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better " +
+    "both rankings by their normalised scores (or uses one ranking alone: mode). Results are ordered by score; ties go to the better vector rank, then the better " +
     "keyword rank, then the chunk id. With rerank, the best fused candidates are scored for relevance by a model, reordered by it and cut at its floor.",
   security: bearerSecurity,
   middleware: [requireTenant, requireUser, apiRateLimit, requireQuota] as const,

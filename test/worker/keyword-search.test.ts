@@ -70,6 +70,20 @@ describe("keyword search", () => {
     expect(hits.length).toBeGreaterThan(1);
     expect(noZwnj(hits[0]!.text)).toContain("چمدان");
   });
+
+  it.each([
+    ["Persian", "چمدان‌ها", "fa"],
+    ["English", "volunteers opening hours", "en"],
+  ] as const)("%s: hybrid scores are normalised, and the chunk both halves put first comes first with 1", async (_, query, which) => {
+    const files = which === "fa" ? fa : [en];
+    const ask = (mode?: "semantic" | "keyword") => search(owner.token, { query, top_k: 10, file_ids: files, ...(mode ? { mode } : {}) });
+    const [semantic, kw, hybrid] = [await ask("semantic"), await ask("keyword"), await ask()];
+    expect(semantic[0]!.chunk_id).toBe(kw[0]!.chunk_id);
+    expect(hybrid[0]).toMatchObject({ chunk_id: kw[0]!.chunk_id, score: 1 });
+    // Each method alone puts its best at 1 too; every fused score is between 0 and 1.
+    expect([semantic[0]!.score, kw[0]!.score]).toEqual([1, 1]);
+    expect(hybrid.every((hit) => hit.score >= 0 && hit.score <= 1)).toBe(true);
+  });
 });
 
 describe("chunks stored before the search form", () => {
