@@ -3,14 +3,23 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LocalApi, startLocalApi } from "../dev/local-api.ts";
+import { type LocalApi, type LocalApiOptions, startLocalApi } from "../dev/local-api.ts";
 
-/** `vars` adds Worker variables (e.g. a feature's model switched on or off) to the benchmark's own. */
-export async function withLocalApi<T>(fn: (api: LocalApi) => Promise<T>, vars: Record<string, string> = {}): Promise<T> {
+/**
+ * `vars` adds Worker variables (e.g. a feature's model switched on or off) to the benchmark's own; `stack` sets the
+ * local stack's knobs (the Neon stand-in's latency per round trip).
+ */
+export async function withLocalApi<T>(
+  fn: (api: LocalApi) => Promise<T>,
+  vars: Record<string, string> = {},
+  stack: Pick<LocalApiOptions, "neonDelayMs"> = {},
+): Promise<T> {
   const stateDir = mkdtempSync(join(tmpdir(), "docuchat-bench-"));
   const api = await startLocalApi({
+    ...stack,
     stateDir,
-    env: { REDIS_URL: process.env.REDIS_URL },
+    // DATABASE_URL: a real Postgres with pgvector behind the Neon stand-in instead of PGlite.
+    env: { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL },
     // Benchmarks measure the pipeline, not the limiter.
     vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m", ...vars },
     // DOCUCHAT_VERBOSE=1 shows the Worker's own log (wrangler dev) while the benchmark runs.

@@ -18,6 +18,8 @@ export interface LocalApiOptions {
   stateDir: string;
   /** Environment that may name real services (DATABASE_URL, UPSTASH_*, OPENAI_*, REDIS_URL). */
   env?: Record<string, string | undefined>;
+  /** Latency the Neon stand-in adds per database round trip (StackOptions.neonDelayMs). */
+  neonDelayMs?: number;
   /** Worker variables on top of the stack's (JWT_SECRET at least). */
   vars: Record<string, string>;
   /**
@@ -58,7 +60,7 @@ async function waitForHealth(url: string, exited: Promise<number>): Promise<void
 }
 
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
-  const stack = await startStack({ persistDir: options.persistDir, env: options.env, log: options.log });
+  const stack = await startStack({ persistDir: options.persistDir, env: options.env, neonDelayMs: options.neonDelayMs, log: options.log });
   let wrangler: ChildProcess | undefined;
   let cron: NodeJS.Timeout | undefined;
   let output: ReturnType<typeof holdOutput> | undefined;

@@ -12,8 +12,10 @@ import { startUpstashStandIn } from "./upstash/server.ts";
 export interface StackOptions {
   /** Folder for PGlite and redis-server data; in-memory when absent. */
   persistDir?: string;
-  /** Where DATABASE_URL, REDIS_URL, UPSTASH_*, OPENAI_* may name real services. */
+  /** Where DATABASE_URL, REDIS_URL, UPSTASH_*, OPENAI_* may name real services (and NEON_STANDIN_DELAY_MS set the delay). */
   env?: Record<string, string | undefined>;
+  /** Milliseconds the Neon stand-in adds to every database round trip (a distant region); NEON_STANDIN_DELAY_MS, else 0. */
+  neonDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -29,9 +31,16 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+function neonDelay(options: StackOptions, env: Record<string, string | undefined>): number {
+  const delay = options.neonDelayMs ?? Number(env.NEON_STANDIN_DELAY_MS ?? 0);
+  if (!Number.isInteger(delay) || delay < 0) throw new Error(`NEON_STANDIN_DELAY_MS must be a whole number of milliseconds, not ${delay}`);
+  return delay;
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
+  const delayMs = neonDelay(options, env);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const fn of closers.reverse()) await fn().catch(() => {});
@@ -41,6 +50,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const neon = await startNeonStandIn({
       dataDir: options.persistDir && join(options.persistDir, "pglite"),
       databaseUrl: env.DATABASE_URL,
+      delayMs,
       log,
     });
     closers.push(() => neon.close());
@@ -86,7 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       postgresUrl: neon.postgresUrl,
       openaiUrl,
       backends: {
-        database: `Neon stand-in → ${neon.backend === "pglite" ? `PGlite + pgvector${options.persistDir ? "" : " (in memory)"}` : "Postgres (DATABASE_URL)"}`,
+        database: `Neon stand-in → ${neon.backend === "pglite" ? `PGlite + pgvector${options.persistDir ? "" : " (in memory)"}` : "Postgres (DATABASE_URL)"}${delayMs ? `, +${delayMs} ms per round trip` : ""}`,
         redis: redisBackend,
         openai: openaiBackend,
       },

@@ -52,7 +52,8 @@ interface SqlQuery {
 
 class BadRequest extends Error {}
 
-export function createSqlHandler(pool: pg.Pool, faults: NeonFaults, log: (line: string) => void) {
+/** `delayMs` is added to every /sql request (one round trip, whether a query or a transaction's batch). */
+export function createSqlHandler(pool: pg.Pool, faults: NeonFaults, log: (line: string) => void, delayMs = 0) {
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === "OPTIONS") {
       res.writeHead(204, CORS);
@@ -67,6 +68,7 @@ export function createSqlHandler(pool: pg.Pool, faults: NeonFaults, log: (line: 
     if (await applyFault(faults, req, res, CORS)) return;
     try {
       const body = parseBody(await readBody(req));
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       const arrayMode = header(req, "neon-array-mode") === "true";
       // Neon-Connection-String is accepted but ignored: there is only one database here.
       if ("queries" in body) {

@@ -30,6 +30,8 @@ export async function startNeonStandIn(
     host?: string; // default 127.0.0.1
     dataDir?: string; // PGlite persistence folder; undefined = in-memory
     databaseUrl?: string; // if set: front this real Postgres (must have pgvector) instead of PGlite
+    /** Latency added to every database round trip (a /sql request, a WebSocket client's message), to model a distant region. */
+    delayMs?: number;
     log?: (line: string) => void;
   } = {},
 ): Promise<NeonStandIn> {
@@ -42,9 +44,10 @@ export async function startNeonStandIn(
   // messages of concurrent connections ("unnamed prepared statement does not exist"), so /sql queues on one.
   const pool = new pg.Pool({ connectionString: backend.postgresUrl, max: backend.kind === "pglite" ? 1 : 10, idleTimeoutMillis: 10_000 });
   pool.on("error", (err) => log(`neon: idle pool client error: ${err.message}`));
-  const bridge = createWsBridge(backend, log);
+  const delayMs = opts.delayMs ?? 0;
+  const bridge = createWsBridge(backend, log, delayMs);
   const faults = new NeonFaults(); // test-only: POST/GET/DELETE /__faults freeze, fail or drop /sql requests
-  const handleSql = createSqlHandler(pool, faults, log);
+  const handleSql = createSqlHandler(pool, faults, log, delayMs);
 
   const server = createServer((req, res) => void handleSql(req, res));
   server.on("upgrade", (req, socket, head) => bridge.handleUpgrade(req, socket, head));
@@ -57,7 +60,9 @@ export async function startNeonStandIn(
     throw err;
   }
   const url = `http://${host}:${port}`;
-  log(`neon: stand-in on ${url} (${backend.kind}${opts.dataDir ? ` in ${opts.dataDir}` : ""}), tcp ${backend.postgresUrl}`);
+  log(
+    `neon: stand-in on ${url} (${backend.kind}${opts.dataDir ? ` in ${opts.dataDir}` : ""}), tcp ${backend.postgresUrl}${delayMs ? `, +${delayMs} ms per round trip` : ""}`,
+  );
 
   let closing: Promise<void> | undefined;
   return {

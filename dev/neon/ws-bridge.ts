@@ -57,7 +57,11 @@ export interface WsBridge {
   closeAll(): void;
 }
 
-export function createWsBridge(target: { host: string; port: number }, log: (line: string) => void): WsBridge {
+/**
+ * `delayMs` holds back each message the client sends by that long (in order, as timers of one duration fire in the
+ * order they were set): a query and its answer then take one delay more, as over a distant link.
+ */
+export function createWsBridge(target: { host: string; port: number }, log: (line: string) => void, delayMs = 0): WsBridge {
   const wss = new WebSocketServer({ noServer: true });
   const open = new Set<() => void>(); // each entry force-closes one bridge
 
@@ -81,7 +85,8 @@ export function createWsBridge(target: { host: string; port: number }, log: (lin
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
     };
 
-    ws.on("message", (data: Buffer) => {
+    const fromClient = (data: Buffer) => {
+      if (!tcp.writable) return; // the tunnel closed while this message was held back by the delay
       // binaryType is the default "nodebuffer", so every frame (binary or text) arrives as one Buffer.
       let msgs: FrontendMessage[];
       try {
@@ -106,7 +111,8 @@ export function createWsBridge(target: { host: string; port: number }, log: (lin
         }
       }
       if (forward.length && !tcp.destroyed) tcp.write(Buffer.concat(forward));
-    });
+    };
+    ws.on("message", (data: Buffer) => (delayMs > 0 ? setTimeout(fromClient, delayMs, data) : fromClient(data)));
     tcp.on("data", (data) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(data);
     });

@@ -4,7 +4,7 @@
 import type OpenAI from "openai";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { usageInsert } from "../usage/record.ts";
+import { type UsageEvent, usageInsert } from "../usage/record.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
@@ -17,6 +17,11 @@ export interface SideCall {
   maxTokens: number;
   /** Ask for a JSON object (the messages must say "JSON", as the API requires). */
   json?: boolean;
+  /**
+   * Takes the call's usage instead of inserting it at once: for a caller that writes it in a transaction it is about
+   * to run anyway (the chat's search), one round trip fewer. The caller must then write it whatever happens next.
+   */
+  record?: (event: UsageEvent) => void;
 }
 
 /** The completion's text. Throws on any upstream failure; what it spent is in usage_events either way it answered. */
@@ -39,13 +44,16 @@ export async function sideCall(
     },
     { signal, maxRetries: 0, timeout: Math.min(config.CHAT_TIMEOUT_MS, SIDE_CALL_TIMEOUT_MS) },
   );
-  if (completion.usage)
-    await usageInsert(db, {
+  if (completion.usage) {
+    const event: UsageEvent = {
       ...who,
       kind: "chat",
       model: call.model,
       promptTokens: completion.usage.prompt_tokens,
       completionTokens: completion.usage.completion_tokens,
-    });
+    };
+    if (call.record) call.record(event);
+    else await usageInsert(db, event);
+  }
   return completion.choices[0]?.message?.content ?? "";
 }

@@ -1,6 +1,9 @@
 // One answer: budget reservation → retrieval → prompt → streamed completion → persisted messages and usage.
 // Every outcome (done, cancelled, upstream failure) persists what exists, so nothing is lost, and then settles
 // the reservation: concurrent answers can overspend a token budget by at most one answer's worth.
+// Before the model is called the database is asked twice, whatever the region's latency: the budget's spent tokens
+// and the history side by side, then one transaction with the question, the usage of its rewrite and embedding,
+// and the search (src/search/retrieve.ts).
 import OpenAI from "openai";
 import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
@@ -13,11 +16,11 @@ import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
-import { usageInsert } from "../usage/record.ts";
+import { type UsageEvent, usageInsert } from "../usage/record.ts";
 import { citationMarkerFilter } from "./citation-markers.ts";
-import { buildMessages, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
+import { buildMessages, type HistoryTurn, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
 import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
-import { appendMessage, recentTurns } from "./repository.ts";
+import { appendMessage, questionStatements, recentTurns } from "./repository.ts";
 import { rewriteTokenBound, searchQuery } from "./rewrite.ts";
 
 export interface Question {
@@ -58,8 +61,10 @@ export interface AnswerContext {
   /** Whose documents the answer may draw on: the owner, with their current role and any API key restriction. */
   reader: Reader;
   sessionId: string;
-  /** Writes the session's row if it is not there yet; called before the question is stored. */
-  ensureSession: () => Promise<void>;
+  /** Whether the session's row exists; if not, it is written with the question. */
+  sessionStored: boolean;
+  /** Told once the session's row is written. */
+  onSessionStored: () => void;
   emit: (frame: ServerFrame) => void;
   signal: AbortSignal;
 }
@@ -71,11 +76,19 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<st
   const { chat_models: models, default_model } = await tenantSettings(services.db, config, owner.tenantId);
   const model = question.model ?? default_model;
   if (!models.includes(model)) throw new ChatError("model_not_allowed", `Model '${model}' is not available; use one of: ${models.join(", ")}`, false);
-  const reservation = await reserveTokens(services, config, owner, budgetEstimate(config, question.content)).catch((err: unknown) => {
+  // Independent, so side by side: the budget (its spent tokens, then the Redis reservation) and the history.
+  const [reserved, recent] = await Promise.allSettled([
+    reserveTokens(services, config, owner, budgetEstimate(config, question.content)),
+    recentTurns(services.db, owner, ctx.sessionId, 20),
+  ]);
+  if (reserved.status === "rejected") {
+    const err = reserved.reason;
     throw err instanceof BudgetExceededError ? new ChatError(err.code, err.message, err.retryable) : err;
-  });
+  }
+  const reservation = reserved.value;
   try {
-    await answerWithin(ctx, question, model, reservation);
+    if (recent.status === "rejected") throw recent.reason;
+    await answerWithin(ctx, question, model, reservation, recent.value);
     return model;
   } finally {
     // A failure before anything was spent, or after what was spent is in usage_events: settled either way.
@@ -83,29 +96,36 @@ export async function answer(ctx: AnswerContext, question: Question): Promise<st
   }
 }
 
-async function answerWithin(ctx: AnswerContext, question: Question, model: string, reservation: Reservation): Promise<void> {
+async function answerWithin(ctx: AnswerContext, question: Question, model: string, reservation: Reservation, recent: HistoryTurn[]): Promise<void> {
   const { config, services, owner, sessionId, emit, signal } = ctx;
   const { db } = services;
-  const recent = await recentTurns(db, owner, sessionId, 20);
   const history = trimHistory(recent, config.CHAT_HISTORY_TOKENS);
-  await ctx.ensureSession();
-  await appendMessage(db, owner, sessionId, { role: "user", content: question.content });
 
   // Retrieval: the same hybrid search as POST /v1/search, scoped to the user and the optional file_ids, for the
   // question made standalone (a follow-up's references resolved), reranked when the deployment has a rerank model.
+  // The question is stored in the search's transaction, or on its own when retrieval fails: either way before the
+  // answer, as it was asked.
   const openai = createOpenAI(config);
-  const query = await searchQuery(config, db, openai, owner, recent, question.content, signal);
+  const rewriteUsage: UsageEvent[] = [];
+  const query = await searchQuery(config, db, openai, owner, recent, question.content, (u) => rewriteUsage.push(u), signal);
   const hits = await retrieve(
     config,
     db,
     openai,
     { reader: ctx.reader, fileIds: question.fileIds, collectionIds: question.collectionIds, tags: question.tags },
     query,
-    { topK: config.CHAT_SOURCES, rerank: rerankEnabled(config), signal },
+    {
+      topK: config.CHAT_SOURCES,
+      rerank: rerankEnabled(config),
+      signal,
+      usage: rewriteUsage,
+      writes: questionStatements(db, owner, sessionId, question.content, !ctx.sessionStored),
+    },
   ).catch((err: unknown) => {
     // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
     throw err instanceof OpenAI.OpenAIError ? classifyUpstream(err, false) : err;
   });
+  ctx.onSessionStored();
   const citations: Citation[] = hits.map((h, i) => ({
     n: i + 1,
     file_id: h.file_id,

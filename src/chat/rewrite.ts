@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { countTokens } from "../ingest/chunker.ts";
 import { normalizeQuery } from "../text/normalize.ts";
+import type { UsageEvent } from "../usage/record.ts";
 import { type HistoryTurn, MESSAGE_OVERHEAD_TOKENS, trimHistory } from "./prompt.ts";
 
 /** The stand-in (dev/openai/chat.ts) recognises a rewrite request by this opening. */
@@ -52,7 +53,8 @@ export function rewriteTokenBound(config: Config, question: string): number {
 /**
  * What to search for `question` (normalised, as normalizeQuery gives it): the question itself when there is no
  * earlier turn or rewriting is off, else the model's standalone query. A failed or empty rewrite searches the
- * question as asked: rewriting improves retrieval, it never stops an answer.
+ * question as asked: rewriting improves retrieval, it never stops an answer. The rewrite's usage goes to `record`
+ * (see SideCall.record), which the caller writes with its search.
  */
 export async function searchQuery(
   config: Config,
@@ -61,6 +63,7 @@ export async function searchQuery(
   who: { tenantId: string; userId: string },
   turnsNewestFirst: HistoryTurn[],
   question: string,
+  record: (event: UsageEvent) => void,
   signal?: AbortSignal,
 ): Promise<string> {
   const asked = normalizeQuery(question);
@@ -71,7 +74,7 @@ export async function searchQuery(
       db,
       openai,
       who,
-      { model: config.CHAT_REWRITE_MODEL, messages: rewriteMessages(turnsNewestFirst, question), maxTokens: REWRITE_MAX_TOKENS },
+      { model: config.CHAT_REWRITE_MODEL, messages: rewriteMessages(turnsNewestFirst, question), maxTokens: REWRITE_MAX_TOKENS, record },
       signal,
     );
     // The first line, without the quotes a model may still put around it.

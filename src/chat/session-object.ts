@@ -14,7 +14,6 @@ import { recordChat } from "../observability/events.ts";
 import { createServices, type Services } from "../services/index.ts";
 import { answer, ChatError } from "./answer.ts";
 import { ClientFrame, CloseCode, MAX_FRAME_BYTES, type ServerFrame } from "./protocol.ts";
-import { storeSession } from "./repository.ts";
 
 /** Who is on the socket; set by the Worker after it authenticated the upgrade. */
 export interface SocketIdentity {
@@ -131,10 +130,10 @@ export class ChatSession extends DurableObject<Env> {
     }
   }
 
-  /** Writes the session's row with its first message, and remembers on every socket that it exists. */
-  private async ensureStored(services: Services, identity: SocketIdentity) {
+  /** The session's row was written with its first message: every socket remembers that it exists. */
+  private markStored(identity: SocketIdentity) {
     if (identity.stored) return;
-    if (!(await storeSession(services.db, identity, identity.sessionId))) throw new Error("the session id belongs to another owner");
+    identity.stored = true;
     for (const ws of this.ctx.getWebSockets()) ws.serializeAttachment({ ...(ws.deserializeAttachment() as SocketIdentity), stored: true });
   }
 
@@ -207,7 +206,8 @@ export class ChatSession extends DurableObject<Env> {
           owner: { tenantId: identity.tenantId, userId: identity.userId },
           reader: { tenantId: identity.tenantId, id: identity.userId, role, apiKey: identity.apiKey },
           sessionId: identity.sessionId,
-          ensureSession: () => this.ensureStored(services, identity),
+          sessionStored: identity.stored,
+          onSessionStored: () => this.markStored(identity),
           emit,
           signal,
         },

@@ -132,6 +132,11 @@ export const documents = pgTable(
     pagesDone: integer("pages_done").notNull().default(0),
     chunkCount: integer("chunk_count"),
     tokenCount: integer("token_count"),
+    /**
+     * First pages of the page ranges stored (src/ingest/store.ts): ranges run side by side, and the one that
+     * completes this set finalises the document. Re-derived from the stored chunks when an ingestion (re)starts.
+     */
+    rangesDone: integer("ranges_done").array().notNull().default(sql`'{}'::int[]`),
     /** Pages read by OCR so far, against the per-document OCR page limit. */
     ocrPages: integer("ocr_pages").notNull().default(0),
     /** Pages that could not be read, or were not OCRed: [{ page, code, message }]. */

@@ -93,8 +93,8 @@ export async function insertDocument(
 /**
  * Queues a failed or stalled (no progress for `stallMinutes`) document again: what stopped it may be gone (OCR
  * back, budget renewed, a restart). Null when it is neither, e.g. a concurrent retry queued it first. A stalled
- * document, or one stopped by its budget, keeps the ranges it stored and continues after them (resumePage of its
- * progress); any other failure stored nothing and starts over.
+ * document, or one stopped by its budget, keeps the ranges it stored and continues with the missing ones (the
+ * consumer's startIngestion); any other failure stored nothing and starts over.
  */
 export async function requeueDocument(db: Db, tenantId: string, id: string, stallMinutes: number): Promise<DocumentRow | null> {
   const stalled = and(

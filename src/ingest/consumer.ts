@@ -1,11 +1,13 @@
-// Queue consumer: turns one page range of a PDF into embedded chunks, then queues the next range.
-// Splitting the work keeps every invocation far from the CPU and memory limits whatever the page count.
+// Queue consumer: turns one page range of a PDF into embedded chunks. The first range's message queues all the
+// others at once, so they run side by side; the range that completes the set finalises the document. Splitting the
+// work keeps every invocation far from the CPU and memory limits whatever the page count.
 import { createOpenAI } from "../ai/client.ts";
 import { embedTexts } from "../ai/embeddings.ts";
 import { type Config, getConfig } from "../config.ts";
 import { MAX_DOCUMENT_CHARS, MAX_PAGES } from "../documents/limits.ts";
 import { findIngestDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
+import { forEachBounded } from "../lib/bounded-parallel.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
 import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
@@ -16,17 +18,18 @@ import { emitIngestionOutcome } from "../webhooks/emit.ts";
 import { chunkPages, releaseTokenizer } from "./chunker.ts";
 import { PermanentIngestError } from "./errors.ts";
 import { extractPages } from "./extract.ts";
-import { type IngestMessage, PAGES_PER_MESSAGE } from "./messages.ts";
+import { type IngestMessage, rangeEnd, rangeStarts } from "./messages.ts";
 import {
   type FailureCode,
   finalize,
+  markAlive,
   markBudgetStopped,
   markFailed,
-  markProcessing,
-  markProgress,
-  rangeAlreadyStored,
+  type RangeOutput,
+  startIngestion,
   storedTextLength,
   storeRange,
+  unstartIngestion,
 } from "./store.ts";
 
 /** wrangler.toml max_retries + 1: the last attempt marks the document failed before the message goes to the DLQ. */
@@ -43,8 +46,8 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   const started = performance.now();
   const { db } = services;
   const doc = await findIngestDocument(db, job.tenantId, job.documentId);
-  // Deleted meanwhile, or already finished by an earlier delivery: nothing to do.
-  if (!doc || doc.status === "ready" || (doc.status === "failed" && doc.errorCode !== "ingest_failed")) return;
+  // Deleted meanwhile, finished, or failed: a failure ends every range (a retry queues the missing ones again).
+  if (!doc || doc.status === "ready" || doc.status === "failed") return;
   const object = await env.DOCUMENTS.get(doc.r2Key);
   if (!object) return;
 
@@ -52,18 +55,27 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   try {
     const total = pdf.numPages;
     if (total > MAX_PAGES) throw new PermanentIngestError("too_many_pages", `The PDF has ${total} pages; at most ${MAX_PAGES} are accepted`);
-    if (doc.status !== "processing" || doc.pagesTotal !== total) await markProcessing(db, job, total);
+    let rangesDone = doc.rangesDone;
+    if (job.fromPage === 1) {
+      const stored = await startIngestion(db, job, total);
+      if (stored) {
+        rangesDone = stored;
+        await queueMissingRanges(env, db, job, total, stored);
+      }
+    }
 
-    const toPage = Math.min(total, job.fromPage + PAGES_PER_MESSAGE - 1);
-    const charsLeft = MAX_DOCUMENT_CHARS - (await storedTextLength(db, job));
-    let range: RangeResult = { chunks: 0, embeddingTokens: 0, ocrPages: 0, textLimitReached: charsLeft <= 0 };
-    if (await rangeAlreadyStored(db, job, job.fromPage)) await markProgress(db, job, toPage);
-    else if (!range.textLimitReached) range = await readRange(pdf, { ...job, toPage, charsLeft, ocrPagesDone: doc.ocrPages }, config, services);
+    const toPage = rangeEnd(job.fromPage, total);
+    let range: RangeResult = { chunks: 0, embeddingTokens: 0, ocrPages: 0, complete: false };
+    if (rangesDone.includes(job.fromPage)) range.complete = rangeStarts(total).every((from) => rangesDone.includes(from));
+    else {
+      // The text limit counts what the ranges stored so far hold: ranges side by side may together pass it by at
+      // most what they read at once (README "Ingestion"); past it a range stores nothing but its place.
+      const charsLeft = MAX_DOCUMENT_CHARS - (await storedTextLength(db, job));
+      const rangeJob = { ...job, toPage, charsLeft, ocrPagesDone: doc.ocrPages };
+      range = charsLeft > 0 ? await readRange(pdf, rangeJob, config, services) : { ...range, complete: await storeRange(db, job, rangeJob, NOTHING) };
+    }
 
-    // Past the document's text limit nothing more is read: the document is finished.
-    const last = toPage >= total || range.textLimitReached;
-    if (!last) await env.INGEST_QUEUE.send({ ...job, fromPage: toPage + 1 });
-    const final = last ? await finalize(db, job) : null;
+    const final = range.complete ? await finalize(db, job) : null;
     if (final) await emitIngestionOutcome(env, db, job, `document.${final.status}`);
     const status = final?.status ?? "range_done";
     recordIngest(env, {
@@ -85,12 +97,39 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   }
 }
 
+/** At most this many messages go in one sendBatch call (a Queues limit). */
+const SEND_BATCH_MAX = 100;
+
+/**
+ * The first message queues every range not stored yet at once, so that they run side by side. If the queue
+ * refuses, the document goes back to queued, and this message's retry (or the sweeper) starts it again.
+ */
+async function queueMissingRanges(env: Env, db: Services["db"], job: IngestMessage, total: number, stored: number[]): Promise<void> {
+  const missing = rangeStarts(total).filter((from) => from !== 1 && !stored.includes(from));
+  try {
+    for (let i = 0; i < missing.length; i += SEND_BATCH_MAX)
+      await env.INGEST_QUEUE.sendBatch(missing.slice(i, i + SEND_BATCH_MAX).map((fromPage) => ({ body: { ...job, fromPage } })));
+  } catch (err) {
+    await unstartIngestion(db, job);
+    throw err;
+  }
+}
+
+/** What a range past the document's text limit stores: nothing but its place among the ranges done. */
+const NOTHING: RangeOutput = {
+  pages: [],
+  warnings: [],
+  chunks: [],
+  embedding: { vectors: [], tokens: 0, model: "" },
+  ocr: { pages: 0, promptTokens: 0, completionTokens: 0, model: null },
+};
+
 interface RangeResult {
   chunks: number;
   embeddingTokens: number;
   ocrPages: number;
-  /** The document's text limit was reached in this range: nothing after it is read. */
-  textLimitReached: boolean;
+  /** Every range of the document is stored now: it is to be finalised. */
+  complete: boolean;
 }
 
 interface RangeJob extends IngestMessage {
@@ -120,7 +159,7 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
       onProgress: async (page) => {
         if (page >= job.toPage || (page % PROGRESS_EVERY_PAGES !== 0 && Date.now() - progressAt < PROGRESS_EVERY_MS)) return;
         progressAt = Date.now();
-        await markProgress(db, job, page);
+        await markAlive(db, job);
       },
     });
     const chunks = chunkPages(extracted.pages);
@@ -143,18 +182,8 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
         chunks.map((c) => c.text),
       );
     }
-    await storeRange(
-      db,
-      job,
-      { fromPage: job.fromPage, toPage: job.toPage },
-      { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } },
-    );
-    return {
-      chunks: chunks.length,
-      embeddingTokens: embedded.tokens,
-      ocrPages: extracted.ocr.pages,
-      textLimitReached: extracted.textLimitPage !== null,
-    };
+    const complete = await storeRange(db, job, job, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
+    return { chunks: chunks.length, embeddingTokens: embedded.tokens, ocrPages: extracted.ocr.pages, complete };
   } finally {
     await Promise.all(reservations.map((r) => r.settle()));
   }
@@ -168,12 +197,6 @@ async function reserveOcrPage(services: Services, config: Config, owner: { tenan
     if (err instanceof BudgetExceededError) throw new OcrError("ocr_budget", err.message, false);
     throw err;
   }
-}
-
-/** What a document stopped by its budget says: what is kept, and how to continue. */
-function budgetStopMessage(err: BudgetExceededError, fromPage: number): string {
-  const kept = fromPage > 1 ? `pages 1-${fromPage - 1} are stored` : "nothing was stored";
-  return `${err.message}: ${kept}. Retry the document (POST /v1/files/{id}/retry, or upload it again) once budget is available to continue from page ${fromPage}`;
 }
 
 const isForeignKeyViolation = (err: unknown) => (err as { code?: string }).code === "23503";
@@ -201,39 +224,46 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
   const config = getConfig(env);
   const services = createServices(config);
   if (batch.queue === DEAD_LETTER_QUEUE) return handleDeadLetters(batch, env, services);
-  // One message at a time: each holds a whole PDF in memory while it runs.
-  for (const message of batch.messages) {
-    const job = message.body;
-    try {
-      await ingestRange(job, env, config, services);
-      message.ack();
-    } catch (err) {
-      if (err instanceof PermanentIngestError) {
-        await markFailed(services.db, job, err.code, err.message);
+  // A document's ranges arrive together: INGEST_RANGES_AT_ONCE of them are read side by side, each with its PDF.
+  await forEachBounded(batch.messages, config.INGEST_RANGES_AT_ONCE, (message) => handleRangeMessage(message, env, config, services));
+}
+
+async function handleRangeMessage(message: Message<IngestMessage>, env: Env, config: Config, services: Services): Promise<void> {
+  const job = message.body;
+  try {
+    await ingestRange(job, env, config, services);
+    message.ack();
+  } catch (err) {
+    // Ranges side by side may all fail the same way: the one that ends the document tells its outcome.
+    if (err instanceof PermanentIngestError) {
+      if (await markFailed(services.db, job, err.code, err.message)) {
         await emitIngestionOutcome(env, services.db, job, "document.failed");
         recordFailure(env, job, err.code);
-        message.ack();
-      } else if (err instanceof BudgetExceededError) {
-        await markBudgetStopped(services.db, job, job.fromPage, budgetStopMessage(err, job.fromPage));
+      }
+      message.ack();
+    } else if (err instanceof BudgetExceededError) {
+      if (await markBudgetStopped(services.db, job, err.message)) {
         await emitIngestionOutcome(env, services.db, job, "document.failed");
         recordFailure(env, job, "quota_exceeded");
-        message.ack();
-      } else if (isForeignKeyViolation(err)) {
-        message.ack(); // the document was deleted while its chunks were being written
-      } else {
-        console.error(JSON.stringify({ msg: "ingest attempt failed", document_id: job.documentId, attempt: message.attempts, error: String(err) }));
-        if (message.attempts >= INGEST_MAX_ATTEMPTS) {
-          await markFailed(
-            services.db,
-            job,
-            "ingest_failed",
-            `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`,
-          ).catch(() => {});
+      }
+      message.ack();
+    } else if (isForeignKeyViolation(err)) {
+      message.ack(); // the document was deleted while its chunks were being written
+    } else {
+      console.error(JSON.stringify({ msg: "ingest attempt failed", document_id: job.documentId, attempt: message.attempts, error: String(err) }));
+      if (message.attempts >= INGEST_MAX_ATTEMPTS) {
+        const ended = await markFailed(
+          services.db,
+          job,
+          "ingest_failed",
+          `Processing failed ${message.attempts} times (${String(err).slice(0, 200)}); the job is in the dead-letter queue`,
+        ).catch(() => false);
+        if (ended) {
           await emitIngestionOutcome(env, services.db, job, "document.failed");
           recordFailure(env, job, "ingest_failed");
         }
-        message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
       }
+      message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
     }
   }
 }

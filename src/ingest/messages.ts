@@ -1,7 +1,10 @@
 /** Pages per ingestion message: a range this size keeps every invocation far from the CPU and memory limits. */
 export const PAGES_PER_MESSAGE = 50;
 
-/** Ingestion work item: pages [fromPage, fromPage + PAGES_PER_MESSAGE) of one document. */
+/**
+ * Ingestion work item: pages [fromPage, fromPage + PAGES_PER_MESSAGE) of one document. The message for page 1
+ * starts (or restarts) an ingestion: it learns the page count and queues every range not stored yet.
+ */
 export interface IngestMessage {
   tenantId: string;
   userId: string;
@@ -11,12 +14,10 @@ export interface IngestMessage {
   requestId?: string;
 }
 
-/**
- * The first page of the range to continue an ingestion from, given its progress. Progress may stand inside a
- * range that was never stored (it is written every few pages), so this is the start of that range; the consumer
- * skips ranges already stored, and a finished count redoes the last range, which then finalizes the document.
- */
-export function resumePage(pagesDone: number, pagesTotal: number | null): number {
-  const done = pagesTotal ? Math.min(pagesDone, pagesTotal - 1) : pagesDone;
-  return Math.floor(done / PAGES_PER_MESSAGE) * PAGES_PER_MESSAGE + 1;
+/** The first page of every range of a document of `pagesTotal` pages. */
+export function rangeStarts(pagesTotal: number): number[] {
+  return Array.from({ length: Math.ceil(pagesTotal / PAGES_PER_MESSAGE) }, (_, i) => i * PAGES_PER_MESSAGE + 1);
 }
+
+/** The last page of the range starting at `fromPage`. */
+export const rangeEnd = (fromPage: number, pagesTotal: number) => Math.min(pagesTotal, fromPage + PAGES_PER_MESSAGE - 1);

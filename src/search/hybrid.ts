@@ -35,22 +35,42 @@ export interface SearchScope {
 // by npm run bench:quality: hit@5 0.83 / 0.83 English / Persian with RRF, 0.87 / 0.89 with this). The two halves
 // weigh the same: the local stand-in embeds lexically, so it cannot tell how much a real embedding deserves.
 const SEMANTIC_WEIGHT = 0.5;
+/**
+ * Candidates per method, the same whatever top_k or the rerank asks for (both at most 50): the normalisation's lowest
+ * point is the last candidate, so a pool that grew with top_k would reorder the same query's results.
+ */
+const FUSION_CANDIDATES = 50;
+
+// Keyword candidates: up to this many chunks holding every query term, and this many per term; at most
+// (terms + 1) × this many are ranked, whatever the library's size.
+const KEYWORD_CANDIDATES_PER_LOOKUP = 200;
+// Document frequencies are counted up to this many chunks (see keyword_df).
+const DOCUMENT_FREQUENCY_CAP = 1000;
+
+// The HNSW branch's settings: iterative scans, so the visibility filter cannot starve the index of rows, and a beam of
+// 400 instead of the default 40. Measured by npm run bench:search (PGlite, pgvector 0.8, stand-in embeddings of
+// fixture text, 10,000 visible chunks of 20,000): recall@10 against the exact scan 0.71 / 0.81 / 0.94 / 0.995 at
+// ef_search 40 / 100 / 200 / 400, for 10.5 / 12.5 / 14.2 / 16.9 ms; the exact scan took 154 ms. At 100,000 chunks
+// recall falls to 0.41 / 0.51 / 0.80 at 40 / 100 / 400 (10.5 ms at 400; exact scan 950 ms): short of 0.95 there.
+const HNSW_SETTINGS = ["set local hnsw.iterative_scan = relaxed_order", "set local hnsw.ef_search = 400"];
 
 // $1 tenant, $2 user, $3 file ids or null, $4 query vector, $5 the query's search form, $6 candidates per method,
 // $7 top_k, $8 exact-scan threshold, $9 whether the reader sees every collection, $10 an API key's collection
 // restriction or null, $11 collection ids or null, $12 tags or null, $13 the query's words as typed, $14 quoted
 // phrases or null, $15 mode ('hybrid', 'semantic' or 'keyword': a mode that leaves a method out gates it off), $16 the
-// vector score's weight in the fusion (1 for semantic alone, 0 for keyword alone).
-// Up to $8 visible chunks the vector ranking is an exact scan (tens of milliseconds, exact); above it the HNSW
-// index answers, with iterative scans so the visibility filter cannot starve it of rows. Exactly one of the two
-// branches runs: each is gated by a one-time filter.
+// vector score's weight in the fusion (1 for semantic alone, 0 for keyword alone), $17 keyword candidates per lookup,
+// $18 the cap of a document frequency count.
+// Up to $8 visible chunks (the sum of the visible documents' chunk_count) the vector ranking is an exact scan (tens of
+// milliseconds, exact); above it the HNSW index answers, with iterative scans so the visibility filter cannot starve
+// it of rows. Exactly one of the two branches runs: each is gated by a one-time filter.
 //
 // Keyword ranking is Okapi BM25 (k1 = 1.2, b = 0.75, the usual defaults), with Lucene's idf ln(1 + (N - df + 0.5) /
 // (df + 0.5)), which never goes negative. It replaces ts_rank_cd, which has no idf: a word in every chunk weighed as
 // much as the question's one rare word, and saturation (k1) keeps a word repeated ten times from outweighing it. N and the average length come from the
 // visible documents' chunk_count and token_count (no scan); a chunk's length is its token_count; tf is the number
-// of positions of a query lexeme in the chunk's tsvector; df is counted among the matching visible chunks (every
-// chunk holding a term matches, as terms are OR-ed), so rarity is measured in what this reader can see.
+// of positions of a query lexeme in the chunk's tsvector; df is a capped count of the visible chunks holding the
+// lexeme, so rarity is measured in what this reader can see. Only a bounded set of candidates is ranked: ranking every
+// chunk holding any query word took 1.1 s at 100,000 chunks (55,000 matches).
 const SEARCH_SQL = `
 with visible as (
   select d.id, d.chunk_count, d.token_count from documents d
@@ -59,10 +79,8 @@ with visible as (
     and ($12::text[] is null or d.tags && $12::text[])
 ),
 small as (
-  select count(*) <= $8 as yes from (
-    select 1 from chunks c where c.tenant_id = $1 and c.document_id in (select id from visible)
-    limit $8 + 1
-  ) capped
+  -- Ingestion stores chunk_count on a document as it becomes ready (src/ingest/store.ts finalize): no chunk is counted here.
+  select coalesce(sum(chunk_count), 0) <= $8 as yes from visible
 ),
 nearest_exact as (
   -- "+ 0" keeps the planner off the index: this branch is the exact scan.
@@ -91,26 +109,77 @@ keyword_terms as (
 ),
 keyword_query as (
   select kt.*,
-         to_tsquery('simple', coalesce(array_to_string(array(select quote_literal(l) from unnest(kt.stemmed) l), ' | '), '')) as stemmed_q,
-         to_tsquery('simple', coalesce(array_to_string(array(select quote_literal(l) from unnest(kt.exact) l), ' | '), '')) as exact_q,
+         to_tsquery('simple', coalesce(array_to_string(array(select quote_literal(l) from unnest(kt.stemmed) l), ' & '), '')) as all_terms_q,
          (select string_agg('(' || phraseto_tsquery('simple', p)::text || ')', ' & ')::tsquery from unnest($14::text[]) p
           where numnode(phraseto_tsquery('simple', p)) > 0) as phrases_q
   from keyword_terms kt
 ),
-keyword_matches as (
-  -- A chunk not yet given a search form (src/search/keyword/backfill.ts) is matched on its exact words meanwhile.
-  select c.id, c.token_count, coalesce(c.search_tsv, c.tsv) as tsv, case when c.search_tsv is null then kq.exact else kq.stemmed end as terms
-  from chunks c, keyword_query kq
-  where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
-    and (c.search_tsv @@ kq.stemmed_q or (c.search_tsv is null and c.tsv @@ kq.exact_q))
-    and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
+unbackfilled as (
+  -- Chunks not yet given a search form (src/search/keyword/backfill.ts) are matched on their exact words meanwhile; once
+  -- none is left among the visible ones (found through chunks_search_version_idx), the exact-word lookups do not run.
+  select exists (
+    select 1 from chunks c where c.search_version is null and c.tenant_id = $1 and c.document_id in (select id from visible)
+  ) as yes
+),
+keyword_lexemes as (
+  -- exact: a query word as typed, looked up in the 'simple' column of chunks without a search form.
+  select l as lexeme, false as exact, to_tsquery('simple', quote_literal(l)) as q from keyword_terms, unnest(stemmed) l
+  union all
+  select l, true, to_tsquery('simple', quote_literal(l)) from keyword_terms, unnest(exact) l where (select yes from unbackfilled)
+),
+keyword_candidates as (
+  -- Bounded work whatever the query: the GIN indexes find at most $17 chunks holding every term, and at most $17 per
+  -- term, so a rare word's chunks are all candidates however many chunks hold the common ones. Only these are ranked.
+  select distinct id from (
+    (select c.id from chunks c, keyword_query kq
+     where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
+       and c.search_tsv @@ kq.all_terms_q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
+     limit $17)
+    union all
+    select m.id from keyword_lexemes l cross join keyword_query kq cross join lateral (
+      select c.id from chunks c
+      where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
+        and not l.exact and c.search_tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
+      limit $17
+    ) m
+    union all
+    select m.id from keyword_lexemes l cross join keyword_query kq cross join lateral (
+      select c.id from chunks c
+      where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
+        and l.exact and c.search_version is null and c.tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
+      limit $17
+    ) m
+  ) found
 ),
 keyword_tf as (
   -- setweight marks the query's lexemes and ts_filter keeps only them: the chunk's other words are never unnested.
-  select m.id, m.token_count, t.lexeme, cardinality(t.positions) as tf
-  from keyword_matches m, unnest(ts_filter(setweight(m.tsv, 'A', m.terms), '{a}')) t
+  select c.id, c.token_count, t.lexeme, c.search_tsv is null as exact, cardinality(t.positions) as tf
+  from keyword_candidates k
+  join chunks c on c.tenant_id = $1 and c.id = k.id
+  cross join keyword_terms kt
+  cross join unnest(ts_filter(setweight(coalesce(c.search_tsv, c.tsv), 'A', case when c.search_tsv is null then kt.exact else kt.stemmed end), '{a}')) t
 ),
-keyword_df as (select lexeme, count(*) as df from keyword_tf group by lexeme),
+keyword_df as materialized (
+  -- df is counted among all visible chunks (not only the candidates) through the GIN index, but only up to $18: a word
+  -- in more chunks than that is common, and its idf is that of $18 chunks. Exact below $18 (a library of up to $18
+  -- chunks ranks as with a full count), bounded work above it, and a rare word still outweighs every common one; a
+  -- precomputed df per tenant would need upkeep on every ingestion and deletion for what only the common words change.
+  -- Materialized: counted once per lexeme, not once per candidate that joins it.
+  select l.lexeme, l.exact, case when l.exact then (
+    select count(*) from (
+      select 1 from chunks c
+      where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_version is null and c.tsv @@ l.q
+      limit $18
+    ) capped
+  ) else (
+    select count(*) from (
+      select 1 from chunks c where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_tsv @@ l.q
+      limit $18
+    ) capped
+  ) end as df
+  from keyword_lexemes l
+  where $15 <> 'semantic'
+),
 corpus as (
   select greatest(sum(chunk_count), 1)::float8 as n, greatest(sum(token_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
   from visible
@@ -122,7 +191,7 @@ keyword as (
              ln(1 + (greatest(co.n - df.df, 0) + 0.5) / (df.df + 0.5)) * tf.tf * (1.2 + 1)
              / (tf.tf + 1.2 * (1 - 0.75 + 0.75 * tf.token_count / co.avgdl))
            ) as rank
-    from keyword_tf tf join keyword_df df using (lexeme) cross join corpus co
+    from keyword_tf tf join keyword_df df using (lexeme, exact) cross join corpus co
     group by tf.id
     order by rank desc, tf.id
     limit $6
@@ -163,42 +232,53 @@ type Row = Omit<SearchHit, "collection"> & { collection_id: string | null; colle
 /** A statement of the Neon HTTP driver, as `db.$client.query(...)` makes it. */
 export type Statement = NeonQueryPromise<false, false>;
 
+/** The search as SQL: session settings to run first in the same transaction, then the statement. */
+export interface SearchStatement {
+  settings: string[];
+  text: string;
+  params: unknown[];
+}
+
+/** The search for any client (the Worker's Neon driver, or pg in bench/search.ts): what hybridSearch runs. */
+export function searchStatement(scope: SearchScope, query: SearchQuery): SearchStatement {
+  const keyword = keywordQuery(query.text);
+  const mode = query.mode ?? "hybrid";
+  return {
+    settings: HNSW_SETTINGS,
+    text: SEARCH_SQL,
+    params: [
+      scope.reader.tenantId,
+      scope.reader.id,
+      scope.fileIds?.length ? scope.fileIds : null,
+      pgvector.toSql(query.vector),
+      keyword.stemmed,
+      FUSION_CANDIDATES,
+      query.topK,
+      query.exactScanMaxChunks,
+      seesAllCollections(scope.reader),
+      scope.reader.apiKey?.collectionIds ?? null,
+      scope.collectionIds?.length ? scope.collectionIds : null,
+      scope.tags?.length ? scope.tags : null,
+      keyword.exact,
+      keyword.phrases.length ? keyword.phrases : null,
+      mode,
+      { hybrid: SEMANTIC_WEIGHT, semantic: 1, keyword: 0 }[mode],
+      KEYWORD_CANDIDATES_PER_LOOKUP,
+      DOCUMENT_FREQUENCY_CAP,
+    ],
+  };
+}
+
 /**
  * The search in one HTTP round trip. `alongside` are written in the same transaction, before the search (e.g. the
  * usage of the query's embedding): one round trip instead of two.
  */
 export async function hybridSearch(db: Db, scope: SearchScope, query: SearchQuery, alongside: Statement[] = []): Promise<SearchHit[]> {
   const sql = db.$client;
-  const candidates = Math.max(query.topK * 4, 40);
-  const keyword = keywordQuery(query.text);
-  const mode = query.mode ?? "hybrid";
-  const results = await sql.transaction(
-    [
-      ...alongside,
-      sql.query("set local hnsw.iterative_scan = relaxed_order"),
-      // A wider beam than the default 40: better recall for a few milliseconds.
-      sql.query("set local hnsw.ef_search = 100"),
-      sql.query(SEARCH_SQL, [
-        scope.reader.tenantId,
-        scope.reader.id,
-        scope.fileIds?.length ? scope.fileIds : null,
-        pgvector.toSql(query.vector),
-        keyword.stemmed,
-        candidates,
-        query.topK,
-        query.exactScanMaxChunks,
-        seesAllCollections(scope.reader),
-        scope.reader.apiKey?.collectionIds ?? null,
-        scope.collectionIds?.length ? scope.collectionIds : null,
-        scope.tags?.length ? scope.tags : null,
-        keyword.exact,
-        keyword.phrases.length ? keyword.phrases : null,
-        mode,
-        { hybrid: SEMANTIC_WEIGHT, semantic: 1, keyword: 0 }[mode],
-      ]),
-    ],
-    { readOnly: alongside.length === 0 },
-  );
+  const statement = searchStatement(scope, query);
+  const results = await sql.transaction([...alongside, ...statement.settings.map((s) => sql.query(s)), sql.query(statement.text, statement.params)], {
+    readOnly: alongside.length === 0,
+  });
   return (results.at(-1) as Row[]).map(({ collection_id, collection_name, ...r }) => ({
     ...r,
     score: Number(r.score),

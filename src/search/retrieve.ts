@@ -4,8 +4,8 @@ import type OpenAI from "openai";
 import { embedTexts } from "../ai/embeddings.ts";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
-import { usageInsert } from "../usage/record.ts";
-import { hybridSearch, type SearchQuery, type SearchScope } from "./hybrid.ts";
+import { type UsageEvent, usageStatement } from "../usage/record.ts";
+import { hybridSearch, type SearchQuery, type SearchScope, type Statement } from "./hybrid.ts";
 import { type RankedHit, rerank } from "./rerank.ts";
 
 export interface RetrieveOptions {
@@ -14,9 +14,17 @@ export interface RetrieveOptions {
   /** Rerank the fused top RERANK_CANDIDATES (RERANK_MODEL must not be off) and keep the best topK of them. */
   rerank?: boolean;
   signal?: AbortSignal;
+  /** Usage already spent on this query (the chat's rewrite of it), written with the embedding's. */
+  usage?: UsageEvent[];
+  /** Writes that belong with this search (the chat's question), in its transaction; they are written however it ends. */
+  writes?: Statement[];
 }
 
-/** `text` is already normalised (normalizeQuery). */
+/**
+ * `text` is already normalised (normalizeQuery). The query's usage and `writes` go to the database in the search's
+ * own transaction: one round trip for all of it. When the embedding or the search fails they are written without
+ * it, in two transactions (one failing cannot take the other with it), before the failure is passed on.
+ */
 export async function retrieve(
   config: Config,
   db: Db,
@@ -26,15 +34,26 @@ export async function retrieve(
   options: RetrieveOptions,
 ): Promise<RankedHit[]> {
   const who = { tenantId: scope.reader.tenantId, userId: scope.reader.id };
-  const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
-  await usageInsert(db, { ...who, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens });
+  const usage = [...(options.usage ?? [])];
+  const writes = options.writes ?? [];
   const topK = options.rerank ? Math.max(config.RERANK_CANDIDATES, options.topK) : options.topK;
-  const hits = await hybridSearch(db, scope, {
-    text,
-    vector: vectors[0]!,
-    topK,
-    mode: options.mode,
-    exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS,
-  });
+  let hits: RankedHit[];
+  try {
+    const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
+    usage.push({ ...who, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens });
+    const query = { text, vector: vectors[0]!, topK, mode: options.mode, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS };
+    hits = await hybridSearch(db, scope, query, [...usage.map((u) => usageStatement(db, u)), ...writes]);
+  } catch (err) {
+    await writeAlone(db, [usage.map((u) => usageStatement(db, u)), writes]);
+    throw err;
+  }
   return options.rerank ? rerank(config, db, openai, who, text, hits, options.topK, options.signal) : hits;
+}
+
+/** Each group in its own transaction; a failure is logged, as the search's own failure is what the caller reports. */
+async function writeAlone(db: Db, groups: Statement[][]) {
+  const results = await Promise.allSettled(groups.filter((g) => g.length > 0).map((g) => db.$client.transaction(g)));
+  for (const r of results)
+    if (r.status === "rejected")
+      console.error(JSON.stringify({ level: "error", msg: "writes of a failed search not stored", error: String(r.reason) }));
 }

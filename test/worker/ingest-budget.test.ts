@@ -121,14 +121,16 @@ describe("token budget", () => {
 
   it("stops a document at the range the budget cannot pay for, keeps what it stored, and continues on retry", async () => {
     const owner = await login();
-    // One token short: range 1 may still start (and overspend by its own size); range 2 may not.
+    // One token short: one range may still start (and overspend by its own size); the other may not.
     const usage = await spend(owner.user.id, USER_BUDGET - 1);
     const pages = Array.from({ length: 60 }, (_, i) => `Page ${i + 1} of the budget report covers region ${i + 1}.`);
     const created = await json(await upload(owner.token, makeTextPdf(pages), "budget.pdf"));
     const { doc } = await waitForIngestion(owner.token, created.id);
-    expect(doc).toMatchObject({ status: "failed", error: { code: "quota_exceeded" }, progress: { pages_done: 50 } });
+    expect(doc).toMatchObject({ status: "failed", error: { code: "quota_exceeded" } });
     expect(doc.error.message).toMatch(/retry/i);
-    expect(await count("select 1 from document_pages where document_id = $1", [created.id])).toBe(50);
+    // Ranges 1-50 and 51-60 run side by side: whichever reserves first is the one the budget still pays for.
+    expect([10, 50]).toContain(doc.progress.pages_done);
+    expect(await count("select 1 from document_pages where document_id = $1", [created.id])).toBe(doc.progress.pages_done);
     const embeddingsBefore = await count("select 1 from usage_events where user_id = $1 and kind = 'embedding'", [owner.user.id]);
     expect(embeddingsBefore).toBe(1);
 
@@ -137,7 +139,7 @@ describe("token budget", () => {
     const after = (await waitForIngestion(owner.token, created.id)).doc;
     expect(after).toMatchObject({ status: "ready", page_count: 60, error: null });
     expect(await count("select 1 from document_pages where document_id = $1", [created.id])).toBe(60);
-    // Range 1 was not embedded (nor paid for) again.
+    // The range stored before was not embedded (nor paid for) again.
     expect(await count("select 1 from usage_events where user_id = $1 and kind = 'embedding'", [owner.user.id])).toBe(2);
   });
 });

@@ -61,7 +61,8 @@ describe("per ingestion job", () => {
     await sql().query("delete from chunks where document_id = $1", [created.id]);
     await sql().query("update documents set status = 'queued', pages_done = 0 where id = $1", [created.id]);
     const { points, ANALYTICS } = recordingAnalytics();
-    const recording = { ...env, ANALYTICS } as never;
+    // Range 1 queues range 51 itself: held back here, so that the delivery below is its only one.
+    const recording = { ...env, ANALYTICS, INGEST_QUEUE: { send: async () => {}, sendBatch: async () => {} } } as never;
     for (const fromPage of [1, 51]) {
       const batch = createMessageBatch<IngestMessage>("docuchat-ingest", [
         {

@@ -1,0 +1,1 @@
+ALTER TABLE "documents" ADD COLUMN "ranges_done" integer[] DEFAULT '{}'::int[] NOT NULL;
