@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalApi, type LocalApiOptions, startLocalApi } from "../dev/local-api.ts";
 
+const SERVICE_VARIABLES = ["DATABASE_URL", "REDIS_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "OPENAI_BASE_URL", "OPENAI_API_KEY"];
+
 /**
  * `vars` adds Worker variables (e.g. a feature's model switched on or off) to the benchmark's own; `stack` sets the
  * local stack's knobs (the Neon stand-in's latency per round trip).
@@ -18,13 +20,16 @@ export async function withLocalApi<T>(
   const api = await startLocalApi({
     ...stack,
     stateDir,
-    // DATABASE_URL: a real Postgres with pgvector behind the Neon stand-in instead of PGlite.
-    env: { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL },
+    // Real services where the environment names them, as npm run dev does: DATABASE_URL (a Postgres with pgvector behind
+    // the Neon stand-in instead of PGlite), REDIS_URL or UPSTASH_REDIS_REST_*, OPENAI_BASE_URL and OPENAI_API_KEY.
+    env: Object.fromEntries(SERVICE_VARIABLES.map((name) => [name, process.env[name]])),
     // Benchmarks measure the pipeline, not the limiter.
     vars: { JWT_SECRET: randomBytes(32).toString("base64url"), RATE_LIMIT_API_PER_USER: "100000/1m", RATE_LIMIT_AUTH_PER_IP: "100000/1m", ...vars },
     // DOCUCHAT_VERBOSE=1 shows the Worker's own log (wrangler dev) while the benchmark runs.
     inheritOutput: process.env.DOCUCHAT_VERBOSE === "1",
   });
+  const { database, redis, openai } = api.stack.backends;
+  console.error(`bench: database ${database}; redis ${redis}; openai ${openai}`);
   try {
     return await fn(api);
   } finally {

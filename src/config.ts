@@ -101,9 +101,6 @@ const schema = z
     // INGEST_MAX_SWEEPS times, then failed as ingest_stalled. Longer than a range ever takes, queue wait included.
     INGEST_STALL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
     INGEST_MAX_SWEEPS: z.coerce.number().int().min(0).max(20).default(3),
-    // Page ranges of one queue batch ingested at the same time in one isolate; each holds its PDF and pdf.js's state
-    // (46 MB normal, 65 MB font-heavy, about 100 MB with OCR: bench:extract) in its 128 MB. 1: one after another.
-    INGEST_RANGES_AT_ONCE: z.coerce.number().int().min(1).max(10).default(1),
     // Waits between a webhook delivery's attempts; it fails for good after 1 + this many attempts (src/webhooks/deliver.ts).
     WEBHOOK_RETRY_DELAYS: delayList.default([5, 30, 120, 600, 3600, 21_600, 43_200]),
     DAILY_TOKEN_BUDGET_PER_USER: z.coerce.number().int().min(0).default(500_000),

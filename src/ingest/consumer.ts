@@ -7,7 +7,6 @@ import { type Config, getConfig } from "../config.ts";
 import { MAX_DOCUMENT_CHARS, MAX_PAGES } from "../documents/limits.ts";
 import { findIngestDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
-import { forEachBounded } from "../lib/bounded-parallel.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
 import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
@@ -224,8 +223,8 @@ export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env:
   const config = getConfig(env);
   const services = createServices(config);
   if (batch.queue === DEAD_LETTER_QUEUE) return handleDeadLetters(batch, env, services);
-  // A document's ranges arrive together: INGEST_RANGES_AT_ONCE of them are read side by side, each with its PDF.
-  await forEachBounded(batch.messages, config.INGEST_RANGES_AT_ONCE, (message) => handleRangeMessage(message, env, config, services));
+  // One range a batch (wrangler.toml): a document's ranges run side by side in separate invocations.
+  for (const message of batch.messages) await handleRangeMessage(message, env, config, services);
 }
 
 async function handleRangeMessage(message: Message<IngestMessage>, env: Env, config: Config, services: Services): Promise<void> {
