@@ -106,7 +106,8 @@ describe("token budget", () => {
     // Room for one bomb's capped page (about 9,600 tokens) and the start of a second, not for three.
     await spend(owner.user.id, USER_BUDGET - 15_000);
     const ids = await Promise.all([1, 2, 3].map(async (seed) => storedDocument(owner, await makeCompressedTextPdf(4_000_000, { seed }))));
-    await Promise.all(ids.map((id) => deliver({ tenantId: "acme", userId: owner.user.id, documentId: id, fromPage: 1 })));
+    // PGlite answers one query at a time: three bombs' writes can queue past the 5 s default before their turn.
+    await Promise.all(ids.map((id) => deliver({ tenantId: "acme", userId: owner.user.id, documentId: id, fromPage: 1 }, { DB_TIMEOUT_MS: "30000" })));
 
     const rows = await Promise.all(ids.map(documentRow));
     expect(rows.map((r) => r.status).sort()).toEqual(["failed", "ready", "ready"]);
