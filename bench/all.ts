@@ -1,4 +1,4 @@
-// npm run bench — the ingestion, extraction, hostile-PDF, chat, load, organisation, retrieval-quality and search-scale benchmarks one after another, each on a fresh local stack;
+// npm run bench — the ingestion, extraction, hostile-PDF, chat, load, Worker CPU, organisation, retrieval-quality, search-scale and quota-check benchmarks one after another, each on a fresh local stack;
 // writes bench/results.json with the machine they ran on.
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { cpus, totalmem } from "node:os";
 import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 
 const results: Record<string, unknown> = {};
-for (const name of ["ingest", "extract", "bombs", "chat", "load", "org", "quality", "search"]) {
+for (const name of ["ingest", "extract", "bombs", "chat", "load", "cpu", "org", "quality", "search", "quota"]) {
   console.error(`bench: ${name}…`);
   const out = execFileSync(process.execPath, [`${PROJECT_ROOT}bench/${name}.ts`], {
     cwd: PROJECT_ROOT,

@@ -1,7 +1,10 @@
 // npm run bench:load — 32 concurrent clients for 20 s, alternating authenticated GET /v1/files and
-// POST /v1/search, against the local stack. Prints one JSON line: requests/s and latency percentiles per route.
+// POST /v1/search, against the local stack. Prints one JSON line: requests/s and latency percentiles per route, the
+// backends used, and the CPU each part of the local stack spent per request (what bounds the figure on this machine).
 import { readFileSync } from "node:fs";
+import { availableParallelism as cores } from "node:os";
 import { PROJECT_ROOT } from "../scripts/lib/db.ts";
+import { perRequestMs, stackCpuSeconds } from "./cpu-profile.ts";
 import { loginAs, percentile, round, withLocalApi } from "./lib.ts";
 
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 32);
@@ -42,9 +45,11 @@ const result = await withLocalApi(async (api) => {
       samples.push({ route: search ? "POST /v1/search" : "GET /v1/files", ms: performance.now() - started, ok: res.status === 200 });
     }
   };
+  const cpuBefore = stackCpuSeconds(api);
   const started = performance.now();
   await Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n)));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = perRequestMs(cpuBefore, stackCpuSeconds(api), samples.length);
 
   const stats = (list: Sample[]) => {
     const ms = list.map((s) => s.ms).sort((a, b) => a - b);
@@ -60,10 +65,16 @@ const result = await withLocalApi(async (api) => {
   return {
     clients: CLIENTS,
     seconds: round(elapsed, 1),
+    backends: api.stack.backends,
+    cpu_ms_per_request: cpu,
     all: stats(samples),
     "GET /v1/files": stats(samples.filter((s) => s.route === "GET /v1/files")),
     "POST /v1/search": stats(samples.filter((s) => s.route === "POST /v1/search")),
   };
 });
 
+const { cpu_ms_per_request: cpu } = result;
+console.error(
+  `${result.all.requests_per_s} requests/s; CPU per request: the Worker's workerd ${cpu.worker} ms, wrangler's proxy ${cpu.proxy} ms, wrangler ${cpu.wrangler} ms, redis-server ${cpu.redis} ms, stand-ins + PGlite + load clients ${cpu.stack} ms (${cores()} cores)`,
+);
 console.log(JSON.stringify({ benchmark: "load", node: process.version, ...result }));

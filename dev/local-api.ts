@@ -32,6 +32,10 @@ export interface LocalApiOptions {
 
 export interface LocalApi {
   url: string;
+  /** workerd's DevTools endpoint (wrangler's inspector proxy): `http://127.0.0.1:<port>/json` lists the Worker. */
+  inspectorPort: number;
+  /** wrangler's process id, also its process group's: workerd runs in it. */
+  pid: number;
   stack: Stack;
   /** Resolves with wrangler's exit code if it stops on its own. */
   exited: Promise<number>;
@@ -82,6 +86,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const envFile = join(options.stateDir, "worker.env");
     writeFileSync(envFile, toDotenv({ ...stack.bindings, ...options.vars }), { mode: 0o600 });
     const port = options.port ?? (await freePort());
+    const inspectorPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const piped = options.inheritOutput ? "pipe" : "ignore";
     wrangler = spawn(
@@ -94,7 +99,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         "--port",
         String(port),
         "--inspector-port",
-        String(await freePort()),
+        String(inspectorPort),
         "--env-file",
         envFile,
         "--persist-to",
@@ -118,7 +123,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     // Miniflare's trigger endpoint runs the Worker's scheduled handler, as Cloudflare's cron would.
     const scheduled = `${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(CRON)}`;
     cron = setInterval(() => void fetch(scheduled).catch(() => {}), CRON_EVERY_MS).unref();
-    return { url, stack, exited, stop };
+    return { url, inspectorPort, pid: wrangler.pid!, stack, exited, stop };
   } catch (err) {
     output?.dump();
     await stop();

@@ -6,7 +6,7 @@ import { handleIngestBatch } from "./ingest/consumer.ts";
 import type { IngestMessage } from "./ingest/messages.ts";
 import { sweepStalledIngestions } from "./ingest/sweeper.ts";
 import { backfillSearchForms } from "./search/keyword/backfill.ts";
-import { createServices } from "./services/index.ts";
+import { servicesFor } from "./services/index.ts";
 import { handleWebhookBatch } from "./webhooks/deliver.ts";
 import { WEBHOOK_QUEUE_NAME, type WebhookMessage } from "./webhooks/messages.ts";
 import { resendLostDeliveries } from "./webhooks/resend.ts";
@@ -23,7 +23,7 @@ const worker: ExportedHandler<Env, IngestMessage | WebhookMessage> = {
       : handleIngestBatch(batch as MessageBatch<IngestMessage>, env),
   scheduled: async (_controller, env) => {
     // Each runs whatever the others do; a failure of any still fails the invocation, which is logged.
-    await Promise.all([sweepStalledIngestions(env), resendLostDeliveries(env), backfillSearchForms(createServices(getConfig(env)).db)]);
+    await Promise.all([sweepStalledIngestions(env), resendLostDeliveries(env), backfillSearchForms(servicesFor(getConfig(env)).db)]);
   },
 };
 

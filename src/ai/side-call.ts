@@ -3,8 +3,8 @@
 // tokens metered as chat usage under its own model.
 import type OpenAI from "openai";
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
-import { type UsageEvent, usageInsert } from "../usage/record.ts";
+import type { UsageStores } from "../usage/quota.ts";
+import { recordUsage, type UsageEvent } from "../usage/record.ts";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 
@@ -27,7 +27,7 @@ export interface SideCall {
 /** The completion's text. Throws on any upstream failure; what it spent is in usage_events either way it answered. */
 export async function sideCall(
   config: Config,
-  db: Db,
+  stores: UsageStores,
   openai: OpenAI,
   who: { tenantId: string; userId: string },
   call: SideCall,
@@ -53,7 +53,7 @@ export async function sideCall(
       completionTokens: completion.usage.completion_tokens,
     };
     if (call.record) call.record(event);
-    else await usageInsert(db, event);
+    else await recordUsage(stores, event);
   }
   return completion.choices[0]?.message?.content ?? "";
 }

@@ -5,7 +5,6 @@
 // and the history side by side, then one transaction with the question, the usage of its rewrite and embedding,
 // and the search (src/search/retrieve.ts).
 import OpenAI from "openai";
-import { createOpenAI } from "../ai/client.ts";
 import type { Config } from "../config.ts";
 import type { Reader } from "../documents/access.ts";
 import type { Owner } from "../documents/repository.ts";
@@ -16,7 +15,7 @@ import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
-import { type UsageEvent, usageInsert } from "../usage/record.ts";
+import { recordUsage, type UsageEvent } from "../usage/record.ts";
 import { citationMarkerFilter } from "./citation-markers.ts";
 import { buildMessages, type HistoryTurn, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
 import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
@@ -105,12 +104,12 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
   // question made standalone (a follow-up's references resolved), reranked when the deployment has a rerank model.
   // The question is stored in the search's transaction, or on its own when retrieval fails: either way before the
   // answer, as it was asked.
-  const openai = createOpenAI(config);
+  const { openai } = services;
   const rewriteUsage: UsageEvent[] = [];
-  const query = await searchQuery(config, db, openai, owner, recent, question.content, (u) => rewriteUsage.push(u), signal);
+  const query = await searchQuery(config, services, openai, owner, recent, question.content, (u) => rewriteUsage.push(u), signal);
   const hits = await retrieve(
     config,
-    db,
+    services,
     openai,
     { reader: ctx.reader, fileIds: question.fileIds, collectionIds: question.collectionIds, tags: question.tags },
     query,
@@ -170,7 +169,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     // Without a usage report (cancel, failure) the tokens are counted here, as the model would have.
     const final = usage ?? estimateUsage(messages, content);
     // Usage first: the tokens are spent even when the session was deleted meanwhile (its messages cannot be stored).
-    await usageInsert(db, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
+    await recordUsage(services, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
     // Before the done frame: the client may ask its next question as soon as it has it.
     await reservation.settle();
     const messageId = await appendMessage(db, owner, sessionId, {

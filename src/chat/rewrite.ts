@@ -4,9 +4,9 @@
 import type OpenAI from "openai";
 import { sideCall } from "../ai/side-call.ts";
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
 import { countTokens } from "../ingest/chunker.ts";
 import { normalizeQuery } from "../text/normalize.ts";
+import type { UsageStores } from "../usage/quota.ts";
 import type { UsageEvent } from "../usage/record.ts";
 import { type HistoryTurn, MESSAGE_OVERHEAD_TOKENS, trimHistory } from "./prompt.ts";
 
@@ -58,7 +58,7 @@ export function rewriteTokenBound(config: Config, question: string): number {
  */
 export async function searchQuery(
   config: Config,
-  db: Db,
+  stores: UsageStores,
   openai: OpenAI,
   who: { tenantId: string; userId: string },
   turnsNewestFirst: HistoryTurn[],
@@ -71,7 +71,7 @@ export async function searchQuery(
   try {
     const text = await sideCall(
       config,
-      db,
+      stores,
       openai,
       who,
       { model: config.CHAT_REWRITE_MODEL, messages: rewriteMessages(turnsNewestFirst, question), maxTokens: REWRITE_MAX_TOKENS, record },

@@ -11,7 +11,7 @@ import type { ApiKeyGrant, Env } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
 import { type LimitScope, limitUser } from "../middleware/rate-limit.ts";
 import { recordChat } from "../observability/events.ts";
-import { createServices, type Services } from "../services/index.ts";
+import { type Services, servicesFor } from "../services/index.ts";
 import { answer, ChatError } from "./answer.ts";
 import { ClientFrame, CloseCode, MAX_FRAME_BYTES, type ServerFrame } from "./protocol.ts";
 
@@ -164,7 +164,7 @@ export class ChatSession extends DurableObject<Env> {
     if (controller) this.inflight = controller;
     try {
       const config = getConfig(this.env);
-      const services = createServices(config);
+      const services = servicesFor(config);
       // Every message is checked and counted, even one that is then refused as busy.
       if (!(await this.admit(ws, identity, config, services))) return;
       if (!controller) return this.error(ws, "busy", "An answer is still being written in this session; wait for it or cancel it", true);

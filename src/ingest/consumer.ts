@@ -1,7 +1,6 @@
 // Queue consumer: turns one page range of a PDF into embedded chunks. The first range's message queues all the
 // others at once, so they run side by side; the range that completes the set finalises the document. Splitting the
 // work keeps every invocation far from the CPU and memory limits whatever the page count.
-import { createOpenAI } from "../ai/client.ts";
 import { embedTexts } from "../ai/embeddings.ts";
 import { type Config, getConfig } from "../config.ts";
 import { MAX_DOCUMENT_CHARS, MAX_PAGES } from "../documents/limits.ts";
@@ -10,7 +9,7 @@ import type { Env } from "../env.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
 import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
-import { createServices, type Services } from "../services/index.ts";
+import { type Services, servicesFor } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
 import { emitIngestionOutcome } from "../webhooks/emit.ts";
@@ -71,7 +70,8 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       // most what they read at once (README "Ingestion"); past it a range stores nothing but its place.
       const charsLeft = MAX_DOCUMENT_CHARS - (await storedTextLength(db, job));
       const rangeJob = { ...job, toPage, charsLeft, ocrPagesDone: doc.ocrPages };
-      range = charsLeft > 0 ? await readRange(pdf, rangeJob, config, services) : { ...range, complete: await storeRange(db, job, rangeJob, NOTHING) };
+      range =
+        charsLeft > 0 ? await readRange(pdf, rangeJob, config, services) : { ...range, complete: await storeRange(services, job, rangeJob, NOTHING) };
     }
 
     const final = range.complete ? await finalize(db, job) : null;
@@ -142,7 +142,7 @@ interface RangeJob extends IngestMessage {
 async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, services: Services): Promise<RangeResult> {
   const { db } = services;
   const owner = { tenantId: job.tenantId, userId: job.userId };
-  const openai = createOpenAI(config);
+  const { openai } = services;
   // Reservations stay outstanding until storeRange has written the usage they stand for.
   const reservations: Reservation[] = [];
   try {
@@ -181,7 +181,7 @@ async function readRange(pdf: PdfDocument, job: RangeJob, config: Config, servic
         chunks.map((c) => c.text),
       );
     }
-    const complete = await storeRange(db, job, job, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
+    const complete = await storeRange(services, job, job, { ...extracted, chunks, embedding: { ...embedded, model: config.EMBEDDING_MODEL } });
     return { chunks: chunks.length, embeddingTokens: embedded.tokens, ocrPages: extracted.ocr.pages, complete };
   } finally {
     await Promise.all(reservations.map((r) => r.settle()));
@@ -221,7 +221,7 @@ export function recordFailure(env: Env, job: IngestMessage, errorCode: FailureCo
 /** Both queues' consumer: ingestion ranges, and the dead letters of ranges that never finished. */
 export async function handleIngestBatch(batch: MessageBatch<IngestMessage>, env: Env): Promise<void> {
   const config = getConfig(env);
-  const services = createServices(config);
+  const services = servicesFor(config);
   if (batch.queue === DEAD_LETTER_QUEUE) return handleDeadLetters(batch, env, services);
   // One range a batch (wrangler.toml): a document's ranges run side by side in separate invocations.
   for (const message of batch.messages) await handleRangeMessage(message, env, config, services);

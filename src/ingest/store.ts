@@ -6,6 +6,8 @@ import pgvector from "pgvector";
 import type { Db } from "../db/client.ts";
 import { MAX_IMAGE_PIXELS } from "../pdf/open.ts";
 import { SEARCH_FORM_VERSION, searchForm } from "../search/keyword/search-form.ts";
+import type { UsageStores } from "../usage/quota.ts";
+import { recordUsageWith, type UsageEvent } from "../usage/record.ts";
 import type { Chunk } from "./chunker.ts";
 import type { PermanentErrorCode } from "./errors.ts";
 import type { ExtractedPage, ExtractResult, PageWarning } from "./extract.ts";
@@ -127,9 +129,15 @@ const IN_FLIGHT = "(status in ('queued', 'processing') or error_code = 'quota_ex
 const documentInFlight = `exists (select 1 from documents where tenant_id = $1 and id = $2 and ${IN_FLIGHT})`;
 
 /** Stores a range and adds it to ranges_done. Whether the document now has every range: then it is to be finalised. */
-export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: number; toPage: number }, out: RangeOutput): Promise<boolean> {
+export async function storeRange(
+  stores: UsageStores,
+  t: IngestTarget,
+  range: { fromPage: number; toPage: number },
+  out: RangeOutput,
+): Promise<boolean> {
   const { chunks, embedding } = out;
-  const sql = db.$client;
+  const sql = stores.db.$client;
+  const usage: UsageEvent[] = [];
   // The document's row first: its lock orders this range after a concurrent failure, whose commit the
   // inserts' in-flight check then sees.
   const queries = [
@@ -164,16 +172,16 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
       ),
     );
   }
-  if (out.ocr.pages) {
-    queries.push(
-      sql.query("insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ($1, $2, 'ocr', $3, $4, $5)", [
-        t.tenantId,
-        t.userId,
-        out.ocr.model,
-        out.ocr.promptTokens,
-        out.ocr.completionTokens,
-      ]),
-    );
+  // OCR pages mean OCR ran, with its model.
+  if (out.ocr.pages && out.ocr.model) {
+    usage.push({
+      tenantId: t.tenantId,
+      userId: t.userId,
+      kind: "ocr",
+      model: out.ocr.model,
+      promptTokens: out.ocr.promptTokens,
+      completionTokens: out.ocr.completionTokens,
+    });
   }
   if (chunks.length) {
     const params: unknown[] = [t.tenantId, t.documentId, t.userId, SEARCH_FORM_VERSION];
@@ -198,16 +206,13 @@ export async function storeRange(db: Db, t: IngestTarget, range: { fromPage: num
          on conflict (document_id, ordinal) do nothing`,
         params,
       ),
-      // The embedding was paid for whatever became of the document.
-      sql.query("insert into usage_events (tenant_id, user_id, kind, model, embedding_tokens) values ($1, $2, 'embedding', $3, $4)", [
-        t.tenantId,
-        t.userId,
-        embedding.model,
-        embedding.tokens,
-      ]),
     );
+    // The embedding was paid for whatever became of the document.
+    usage.push({ tenantId: t.tenantId, userId: t.userId, kind: "embedding", model: embedding.model, embeddingTokens: embedding.tokens });
   }
-  const results = (await sql.transaction(queries)) as Array<Array<{ complete?: boolean }>>;
+  const results = (await recordUsageWith(stores, usage, (inserts) => sql.transaction([...queries, ...inserts]))) as Array<
+    Array<{ complete?: boolean }>
+  >;
   return results[0]?.[0]?.complete === true;
 }
 

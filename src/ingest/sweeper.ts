@@ -4,7 +4,7 @@
 // CPU) before it could mark anything.
 import { getConfig } from "../config.ts";
 import type { Env } from "../env.ts";
-import { createServices } from "../services/index.ts";
+import { servicesFor } from "../services/index.ts";
 import { emitIngestionOutcome } from "../webhooks/emit.ts";
 import { recordFailure } from "./consumer.ts";
 import { markFailed } from "./store.ts";
@@ -20,7 +20,7 @@ interface StalledRow {
 
 export async function sweepStalledIngestions(env: Env): Promise<{ requeued: number; failed: number }> {
   const config = getConfig(env);
-  const { db } = createServices(config);
+  const { db } = servicesFor(config);
   const stall = config.INGEST_STALL_MINUTES;
   const maxSweeps = config.INGEST_MAX_SWEEPS;
   const stalled = "status in ('queued', 'processing') and updated_at < now() - make_interval(mins => $1)";

@@ -5,7 +5,7 @@ import { ApiError } from "../lib/errors.ts";
 import { quotaMessage, quotaState } from "../usage/quota.ts";
 
 export const requireQuota = createMiddleware<AppEnv>(async (c, next) => {
-  const state = await quotaState(c.var.services.db, c.var.config, { tenantId: c.var.tenant.id, userId: c.var.user.id });
+  const state = await quotaState(c.var.services, c.var.config, { tenantId: c.var.tenant.id, userId: c.var.user.id });
   if (state.exceeded) throw new ApiError(429, "quota_exceeded", quotaMessage(state), { "Retry-After": "3600" });
   await next();
 });

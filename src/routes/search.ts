@@ -1,6 +1,5 @@
 // POST /v1/search — hybrid semantic + keyword search over the ready documents the caller can read, with page citations.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { createOpenAI } from "../ai/client.ts";
 import { MAX_TAGS, TagFilterSchema } from "../documents/metadata.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../lib/errors.ts";
@@ -112,7 +111,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     throw new ApiError(400, "rerank_unavailable", "rerank: this deployment has no rerank model (RERANK_MODEL is off)");
 
   const scope = { reader: user, fileIds: body.file_ids, collectionIds: body.collection_ids, tags: body.tags };
-  const results = await retrieve(config, services.db, createOpenAI(config), scope, text, {
+  const results = await retrieve(config, services, services.openai, scope, text, {
     topK: body.top_k,
     mode: body.mode ?? "hybrid",
     rerank: body.rerank ?? false,

@@ -60,6 +60,6 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const owner = { tenantId: c.var.tenant.id, userId: c.var.user.id };
-  const [report, quota] = await Promise.all([usageReport(c.var.services.db, owner), quotaState(c.var.services.db, c.var.config, owner)]);
+  const [report, quota] = await Promise.all([usageReport(c.var.services.db, owner), quotaState(c.var.services, c.var.config, owner)]);
   return c.json({ ...report, daily_budget: budgetReport(quota) }, 200);
 };

@@ -6,8 +6,8 @@ import type OpenAI from "openai";
 import { z } from "zod";
 import { sideCall } from "../ai/side-call.ts";
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
 import { CHUNK_MAX_TOKENS, countTokens, decodeTokens, encodeTokens } from "../ingest/chunker.ts";
+import type { UsageStores } from "../usage/quota.ts";
 import type { SearchHit } from "./hybrid.ts";
 
 /** A hit with the reranker's relevance (0–1) when it was reranked. */
@@ -67,7 +67,7 @@ function parseScores(text: string, count: number): number[] {
  */
 export async function rerank(
   config: Config,
-  db: Db,
+  stores: UsageStores,
   openai: OpenAI,
   who: { tenantId: string; userId: string },
   question: string,
@@ -79,7 +79,7 @@ export async function rerank(
   try {
     const text = await sideCall(
       config,
-      db,
+      stores,
       openai,
       who,
       { model: config.RERANK_MODEL, messages: rerankMessages(question, hits), maxTokens: hits.length * TOKENS_PER_SCORE + 50, json: true },

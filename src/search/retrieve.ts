@@ -3,8 +3,8 @@
 import type OpenAI from "openai";
 import { embedTexts } from "../ai/embeddings.ts";
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
-import { type UsageEvent, usageStatement } from "../usage/record.ts";
+import type { UsageStores } from "../usage/quota.ts";
+import { recordUsageWith, type UsageEvent } from "../usage/record.ts";
 import { hybridSearch, type SearchQuery, type SearchScope, type Statement } from "./hybrid.ts";
 import { type RankedHit, rerank } from "./rerank.ts";
 
@@ -27,7 +27,7 @@ export interface RetrieveOptions {
  */
 export async function retrieve(
   config: Config,
-  db: Db,
+  stores: UsageStores,
   openai: OpenAI,
   scope: SearchScope,
   text: string,
@@ -42,17 +42,18 @@ export async function retrieve(
     const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
     usage.push({ ...who, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens });
     const query = { text, vector: vectors[0]!, topK, mode: options.mode, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS };
-    hits = await hybridSearch(db, scope, query, [...usage.map((u) => usageStatement(db, u)), ...writes]);
+    hits = await recordUsageWith(stores, usage, (inserts) => hybridSearch(stores.db, scope, query, [...inserts, ...writes]));
   } catch (err) {
-    await writeAlone(db, [usage.map((u) => usageStatement(db, u)), writes]);
+    await writeAlone(stores, usage, writes);
     throw err;
   }
-  return options.rerank ? rerank(config, db, openai, who, text, hits, options.topK, options.signal) : hits;
+  return options.rerank ? rerank(config, stores, openai, who, text, hits, options.topK, options.signal) : hits;
 }
 
-/** Each group in its own transaction; a failure is logged, as the search's own failure is what the caller reports. */
-async function writeAlone(db: Db, groups: Statement[][]) {
-  const results = await Promise.allSettled(groups.filter((g) => g.length > 0).map((g) => db.$client.transaction(g)));
+/** Each in its own transaction; a failure is logged, as the search's own failure is what the caller reports. */
+async function writeAlone(stores: UsageStores, usage: UsageEvent[], writes: Statement[]) {
+  const inTransaction = (statements: Statement[]) => (statements.length ? stores.db.$client.transaction(statements) : Promise.resolve([]));
+  const results = await Promise.allSettled([recordUsageWith(stores, usage, inTransaction), inTransaction(writes)]);
   for (const r of results)
     if (r.status === "rejected")
       console.error(JSON.stringify({ level: "error", msg: "writes of a failed search not stored", error: String(r.reason) }));

@@ -1,7 +1,8 @@
-// Token-budget reservations. The budget's source of truth is usage_events (what was really spent); what concurrent
-// work is about to spend lives in Redis, one sorted set per user and per tenant of `<id>:<tokens>` members scored by
-// their expiry. One Lua script checks spent + outstanding against the limit and reserves, atomically, so that work
-// started together can overspend a budget by at most one reservation's worth.
+// Token-budget reservations. The budget's source of truth is usage_events (what was really spent, as its running
+// totals in Redis count it: src/usage/buckets.ts); what concurrent work is about to spend lives in Redis, one sorted
+// set per user and per tenant of `<id>:<tokens>` members scored by their expiry. One Lua script checks spent +
+// outstanding against the limit and reserves, atomically, so that work started together can overspend a budget by at
+// most one reservation's worth.
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
@@ -12,8 +13,8 @@ import { type QuotaState, quotaMessage, quotaState } from "./quota.ts";
 /** A reservation that is never settled (its isolate died) stops counting after this long. */
 export const RESERVATION_TTL_MS = 10 * 60_000;
 /**
- * A settled reservation keeps counting this much longer: a concurrent reserver may have read usage_events just
- * before the settled usage was written, and must still see it here. Counting it twice for a moment is the safe side.
+ * A settled reservation keeps counting this much longer: a concurrent reserver may have read the spent tokens just
+ * before the settled usage was recorded, and must still see it here. Counting it twice for a moment is the safe side.
  */
 const SETTLED_GRACE_MS = 5_000;
 
@@ -67,7 +68,7 @@ return 0`;
  * 24-hour budget is spent counting both usage_events and the reservations of work still running.
  */
 export async function reserveTokens(services: { db: Db; redis: Redis }, config: Config, owner: Owner, estimate: number): Promise<Reservation> {
-  const spent = await quotaState(services.db, config, owner);
+  const spent = await quotaState(services, config, owner);
   if (spent.exceeded) throw new BudgetExceededError(spent);
   const keys = [userKey(owner), tenantKey(owner)];
   const member = `${crypto.randomUUID()}:${Math.max(0, Math.ceil(estimate))}`;

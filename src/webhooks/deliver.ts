@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { type Config, getConfig } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import type { Env } from "../env.ts";
-import { createServices } from "../services/index.ts";
+import { servicesFor } from "../services/index.ts";
 import type { WebhookMessage } from "./messages.ts";
 
 /** A receiver that has not answered within this long has failed the attempt. */
@@ -34,7 +34,7 @@ interface AttemptResult {
 
 export async function handleWebhookBatch(batch: MessageBatch<WebhookMessage>, env: Env): Promise<void> {
   const config = getConfig(env);
-  const { db } = createServices(config);
+  const { db } = servicesFor(config);
   // Each message waits on a different receiver: attempt them side by side.
   await Promise.all(
     batch.messages.map(async (message) => {

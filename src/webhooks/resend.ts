@@ -3,7 +3,7 @@
 // whose row has not changed for longer than the longest retry wait (plus a margin) has no message left.
 import { getConfig } from "../config.ts";
 import type { Env } from "../env.ts";
-import { createServices } from "../services/index.ts";
+import { servicesFor } from "../services/index.ts";
 
 /** Deliveries handled per run: a large backlog drains over a few runs. */
 const RESEND_BATCH = 100;
@@ -11,7 +11,7 @@ const MARGIN_SECONDS = 15 * 60;
 
 export async function resendLostDeliveries(env: Env): Promise<number> {
   const config = getConfig(env);
-  const { db } = createServices(config);
+  const { db } = servicesFor(config);
   const quietSeconds = Math.max(0, ...config.WEBHOOK_RETRY_DELAYS) + MARGIN_SECONDS;
   // Claimed by touching updated_at in the same statement, so overlapping runs never send one delivery twice.
   const lost = (await db.$client.query(

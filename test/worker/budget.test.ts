@@ -3,13 +3,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config.ts";
-import { createServices } from "../../src/services/index.ts";
+import { servicesFor } from "../../src/services/index.ts";
 import { BudgetExceededError, reserveTokens } from "../../src/usage/budget.ts";
 import { login, uniqueEmail } from "../support/api.ts";
 import { sql } from "../support/db.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 const config = getConfig(env as never);
-const services = createServices(config);
+const services = servicesFor(config);
 
 /** A fresh user of `tenant` who has already spent `spent` tokens today. */
 async function userWhoSpent(spent: number, tenant = "acme") {
@@ -20,6 +21,7 @@ async function userWhoSpent(spent: number, tenant = "acme") {
       user.id,
       spent,
     ]);
+  await forgetUsageBuckets(tenant);
   return { tenantId: tenant, userId: user.id };
 }
 

@@ -23,6 +23,7 @@ import {
 } from "../support/chat.ts";
 import { count, sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 const FERRY = "The ferry to Bergen leaves at nine in the morning. Tickets cost forty crowns. The crossing takes three hours.";
 const question = (m: string) => `When does the ferry to Bergen leave? ${m}`;
@@ -335,12 +336,14 @@ async function fetchWithEnv(path: string, overrides: Record<string, string>, ini
 }
 
 describe("quotas", () => {
-  const spend = (userId: string, tokens: number, ago = "0 seconds") =>
-    sql().query(
+  const spend = async (userId: string, tokens: number, ago = "0 seconds") => {
+    await sql().query(
       `insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, created_at)
        values ('acme', $1, 'chat', 'gpt-4o-mini', $2, now() - $3::interval)`,
       [userId, tokens, ago],
     );
+    await forgetUsageBuckets("acme");
+  };
 
   it("refuses chat (error frame) and search and upload (429) once the user's daily budget is spent", async () => {
     const u = await login();

@@ -10,6 +10,7 @@ import { call, earlyInRateWindow, expectErrorShape, json, login, upload, waitFor
 import { type Answer, ChatClient, citationMarkers, eventually, type Frame, upgradeRequest, usageReport } from "../support/chat.ts";
 import { count, sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const storedMessages = (sessionId: string) => count("select 1 from messages where session_id = $1", [sessionId]);
@@ -196,6 +197,7 @@ describe("the token budget under concurrency", () => {
       user.id,
       limit - 100,
     ]);
+    await forgetUsageBuckets(tenant);
     const sockets = await Promise.all(Array.from({ length: 30 }, () => ChatClient.open({ token, tenant })));
     for (const chat of sockets) chat.message("Is anybody there?");
     const answers: Answer[] = await Promise.all(sockets.map((chat) => chat.collect(30_000)));

@@ -12,6 +12,7 @@ import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { call, json, login, upload, waitForIngestion } from "../support/api.ts";
 import { count, sql } from "../support/db.ts";
 import { makeCompressedTextPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 type Login = Awaited<ReturnType<typeof login>>;
 
@@ -53,6 +54,7 @@ async function spend(userId: string, tokens: number): Promise<number> {
     "insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens) values ('acme', $1, 'chat', 'gpt-4o-mini', $2) returning id",
     [userId, tokens],
   );
+  await forgetUsageBuckets("acme");
   return (row as { id: number }).id;
 }
 
@@ -136,6 +138,7 @@ describe("token budget", () => {
     expect(embeddingsBefore).toBe(1);
 
     await sql().query("delete from usage_events where id = $1", [usage]);
+    await forgetUsageBuckets("acme");
     expect((await call(`/v1/files/${created.id}/retry`, { method: "POST", token: owner.token })).status).toBe(202);
     const after = (await waitForIngestion(owner.token, created.id)).doc;
     expect(after).toMatchObject({ status: "ready", page_count: 60, error: null });

@@ -12,6 +12,7 @@ import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { call, json, login, waitForIngestion } from "../support/api.ts";
 import { count, sql } from "../support/db.ts";
 import { makeCompressedTextPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 type Login = Awaited<ReturnType<typeof login>>;
 
@@ -180,6 +181,7 @@ describe("ranges side by side", () => {
         [owner.user.id, USER_BUDGET],
       )
     )[0] as { id: number };
+    await forgetUsageBuckets("acme");
     const refused = await deliver(rest.map((body) => ({ body })));
     expect(refused.explicitAcks).toHaveLength(3);
     // Three ranges refused side by side end the document once.
@@ -189,6 +191,7 @@ describe("ranges side by side", () => {
     expect(stopped.error_message).toMatch(/daily token budget is used up.*: 50 of 160 pages are stored\. Retry/);
 
     await sql().query("delete from usage_events where id = $1", [usage.id]);
+    await forgetUsageBuckets("acme");
     expect((await call(`/v1/files/${id}/retry`, { method: "POST", token: owner.token })).status).toBe(202);
     const { doc } = await waitForIngestion(owner.token, id);
     expect(doc).toMatchObject({ status: "ready", page_count: 160, progress: { pages_done: 160 } });

@@ -5,6 +5,7 @@ import { call, fixturePdf, json, search, upload, waitForIngestion } from "../sup
 import { ChatClient, upgradeRequest } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { createOrg } from "../support/org.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 const settingsOf = (tenant: string, token: string) => call("/v1/admin/settings", { tenant, token });
 const patch = (tenant: string, token: string, body: unknown) => call("/v1/admin/settings", { method: "PATCH", tenant, token, body });
@@ -188,6 +189,7 @@ describe("the settings take effect", () => {
       org.tenant,
       org.owner.user.id,
     ]);
+    await forgetUsageBuckets(org.tenant);
     const owners = await call("/v1/search", { tenant: org.tenant, token: org.owner.token, body: { query: "anything" } });
     expect(owners.status).toBe(429);
     expect((await json(owners)).error).toMatchObject({ code: "quota_exceeded", message: expect.stringMatching(/900 of 800 tokens/) });
@@ -197,6 +199,7 @@ describe("the settings take effect", () => {
       org.tenant,
       org.owner.user.id,
     ]);
+    await forgetUsageBuckets(org.tenant);
     const colleagues = await call("/v1/search", { tenant: org.tenant, token: colleague.token, body: { query: "anything" } });
     expect(colleagues.status).toBe(429);
     expect((await json(colleagues)).error.message).toMatch(/organisation's daily token budget/);

@@ -5,6 +5,7 @@ import { call, expectErrorShape, json, login, upload, waitForIngestion } from ".
 import { usageReport } from "../support/chat.ts";
 import { count, sql } from "../support/db.ts";
 import { makeBrokenPagePdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 const TEXTS = [
   "Alpine meadows bloom with gentians in early summer.",
@@ -217,6 +218,7 @@ describe("OCR usage", () => {
       "insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ('acme', $1, 'ocr', 'gpt-4.1-mini', 1200, 80)",
       [user.id],
     );
+    await forgetUsageBuckets("acme");
     const usage = await usageReport(token);
     expect(usage.last_24h).toMatchObject({ requests: 1, prompt_tokens: 1200, completion_tokens: 80, embedding_tokens: 0, total_tokens: 1280 });
     expect(usage.last_24h.by_model).toEqual({

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { fetchWithEnv, json, login, search, uniqueIp } from "../support/api.ts";
 import { sql } from "../support/db.ts";
+import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 /** A tenant of its own, so that no other test's usage moves its budget. */
 async function freshTenant() {
@@ -16,6 +17,7 @@ async function spend(tenant: string, userId: string, tokens: number) {
     `insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens, completion_tokens) values ($1, $2, 'chat', 'gpt-4o-mini', $3, 0)`,
     [tenant, userId, tokens],
   );
+  await forgetUsageBuckets(tenant);
 }
 
 async function usage(token: string, tenant: string, tenantBudget: string) {
