@@ -4,11 +4,9 @@
 // region). The first delta's growth over the added delay is the number of sequential round trips before the model
 // call. Beside it, the stand-in model's own latency on the same path, called directly: the rewrite (follow-ups
 // only), the query's embedding and the answer stream's first chunk. Prints a table on stderr and one JSON line.
-import { readFileSync } from "node:fs";
-import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { buildMessages } from "../src/chat/prompt.ts";
 import { REWRITE_SYSTEM_PROMPT } from "../src/chat/rewrite.ts";
-import { loginAs, median, percentile, round, withLocalApi } from "./lib.ts";
+import { loginAs, median, percentile, round, uploadReady, withLocalApi } from "./lib.ts";
 
 const QUESTIONS = [
   "How do I start a new section?",
@@ -124,15 +122,8 @@ async function runWith(delayMs: number) {
   return withLocalApi(
     async (api) => {
       const token = await loginAs(api.url, "chat-bench@example.com");
-      const form = new FormData();
-      form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
       const headers = { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` };
-      const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers, body: form })).json()) as { id: string };
-      for (let status = ""; status !== "ready"; ) {
-        await new Promise((r) => setTimeout(r, 50));
-        status = ((await (await fetch(`${api.url}/v1/files/${id}`, { headers })).json()) as { status: string }).status;
-        if (status === "failed") throw new Error("fixture ingestion failed");
-      }
+      await uploadReady(api.url, headers);
 
       const ws = await openSocket(api.url, token);
       await ask(ws, "warm-up question"); // the first answer also loads the tokenizer and the Durable Object

@@ -4,10 +4,8 @@
 // the Worker's workerd process (/proc: the isolate plus Miniflare's entry worker and the runtime's I/O) and of
 // wrangler's proxy in front of it, which production does not have.
 // Prints a table on stderr and one JSON line.
-import { readFileSync } from "node:fs";
-import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { busyMs, connectProfiler, perRequestMs, stackCpuSeconds } from "./cpu-profile.ts";
-import { loginAs, median, round, withLocalApi } from "./lib.ts";
+import { loginAs, median, round, uploadReady, withLocalApi } from "./lib.ts";
 
 const ROUNDS = Number(process.env.CPU_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.CPU_REQUESTS ?? 40);
@@ -17,13 +15,7 @@ const GOALS: Record<string, number> = { "GET /v1/me": 3, "GET /v1/files": 3, "PO
 const result = await withLocalApi(async (api) => {
   const token = await loginAs(api.url, "cpu@example.com");
   const headers = { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` };
-  const form = new FormData();
-  form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
-  const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers, body: form })).json()) as { id: string };
-  for (let status = ""; status !== "ready"; ) {
-    await new Promise((r) => setTimeout(r, 50));
-    status = ((await (await fetch(`${api.url}/v1/files/${id}`, { headers })).json()) as { status: string }).status;
-  }
+  await uploadReady(api.url, headers);
 
   const search = { method: "POST", headers: { ...headers, "Content-Type": "application/json" } };
   const routes: Record<string, (i: number) => Promise<Response>> = {

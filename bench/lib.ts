@@ -1,9 +1,10 @@
 // Shared by the benchmarks: a throwaway local API (in memory) and a logged-in user.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalApi, type LocalApiOptions, startLocalApi } from "../dev/local-api.ts";
+import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 
 const SERVICE_VARIABLES = ["DATABASE_URL", "REDIS_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "OPENAI_BASE_URL", "OPENAI_API_KEY"];
 
@@ -49,6 +50,19 @@ export async function loginAs(url: string, email: string, tenant = "demo"): Prom
   const { access_token: token } = await post("/v1/auth/verify-code", { email, code });
   if (!token) throw new Error("benchmark login failed");
   return token;
+}
+
+/** Uploads a fixture of test/fixtures/pdf and waits until it is ready; its id. */
+export async function uploadReady(url: string, headers: Record<string, string>, fixture = "first-latex-doc-en.pdf"): Promise<string> {
+  const form = new FormData();
+  form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/${fixture}`)], fixture));
+  const { id } = (await (await fetch(`${url}/v1/files`, { method: "POST", headers, body: form })).json()) as { id: string };
+  for (let status = ""; status !== "ready"; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = ((await (await fetch(`${url}/v1/files/${id}`, { headers })).json()) as { status: string }).status;
+    if (status === "failed") throw new Error(`fixture ${fixture} failed to ingest`);
+  }
+  return id;
 }
 
 export const round = (n: number, digits = 3) => Number(n.toFixed(digits));

@@ -1,11 +1,9 @@
 // npm run bench:load — 32 concurrent clients for 20 s, alternating authenticated GET /v1/files and
 // POST /v1/search, against the local stack. Prints one JSON line: requests/s and latency percentiles per route, the
 // backends used, and the CPU each part of the local stack spent per request (what bounds the figure on this machine).
-import { readFileSync } from "node:fs";
 import { availableParallelism as cores } from "node:os";
-import { PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { perRequestMs, stackCpuSeconds } from "./cpu-profile.ts";
-import { loginAs, percentile, round, withLocalApi } from "./lib.ts";
+import { loginAs, percentile, round, uploadReady, withLocalApi } from "./lib.ts";
 
 const CLIENTS = Number(process.env.LOAD_CLIENTS ?? 32);
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
@@ -20,13 +18,7 @@ interface Sample {
 const result = await withLocalApi(async (api) => {
   const token = await loginAs(api.url, "load@example.com");
   const headers = { "X-Tenant-ID": "demo", Authorization: `Bearer ${token}` };
-  const form = new FormData();
-  form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/first-latex-doc-en.pdf`)], "first-latex-doc-en.pdf"));
-  const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers, body: form })).json()) as { id: string };
-  for (let status = ""; status !== "ready"; ) {
-    await new Promise((r) => setTimeout(r, 50));
-    status = ((await (await fetch(`${api.url}/v1/files/${id}`, { headers })).json()) as { status: string }).status;
-  }
+  await uploadReady(api.url, headers);
 
   const samples: Sample[] = [];
   const deadline = performance.now() + SECONDS * 1000;

@@ -6,16 +6,15 @@
 // sum over usage_events beside the bucket read (src/usage/quota.ts tokensInWindow), and the one-off reconciliation.
 // A control tenant without usage is searched in turn with the measured one, so the machine's own noise shows apart.
 // Table on stderr, JSON on stdout.
-import { readFileSync } from "node:fs";
 import { Redis } from "@upstash/redis";
 import type { Redis as WorkerRedis } from "@upstash/redis/cloudflare";
 import pg from "pg";
-import { createTenant, PROJECT_ROOT } from "../scripts/lib/db.ts";
+import { createTenant } from "../scripts/lib/db.ts";
 import type { Config } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
 import { USAGE_BY_HOUR, windowKeysOf } from "../src/usage/buckets.ts";
 import { tokensInWindow } from "../src/usage/quota.ts";
-import { loginAs, median, percentile, round, withLocalApi } from "./lib.ts";
+import { loginAs, median, percentile, round, uploadReady, withLocalApi } from "./lib.ts";
 
 const SEARCHES = Number(process.env.QUOTA_BENCH_SEARCHES ?? 100);
 const EVENTS = Number(process.env.QUOTA_BENCH_EVENTS ?? 500_000);
@@ -54,14 +53,7 @@ const result = await withLocalApi(
       const token = await loginAs(api.url, "quota-bench@example.com", tenant);
       const headers = { "X-Tenant-ID": tenant, Authorization: `Bearer ${token}` };
       const me = (await (await fetch(`${api.url}/v1/me`, { headers })).json()) as { id: string };
-      const form = new FormData();
-      form.append("file", new File([readFileSync(`${PROJECT_ROOT}test/fixtures/pdf/en-1.chromium.pdf`)], "en-1.chromium.pdf"));
-      const { id } = (await (await fetch(`${api.url}/v1/files`, { method: "POST", headers, body: form })).json()) as { id: string };
-      for (let status = ""; status !== "ready"; ) {
-        await new Promise((r) => setTimeout(r, 50));
-        status = ((await (await fetch(`${api.url}/v1/files/${id}`, { headers })).json()) as { status: string }).status;
-        if (status === "failed") throw new Error("fixture ingestion failed");
-      }
+      await uploadReady(api.url, headers, "en-1.chromium.pdf");
       const search = async () => {
         const res = await fetch(`${api.url}/v1/search`, {
           method: "POST",
