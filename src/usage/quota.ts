@@ -1,9 +1,8 @@
 // Daily token budgets (a rolling 24 to 25 hours, see WINDOW_HOURS) per user and per tenant, checked before any model call: the tenant's own
 // budgets when its admins set them (src/tenants/settings.ts), else the deployment's.
-import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config } from "../config.ts";
-import type { Db } from "../db/client.ts";
 import type { Owner } from "../documents/repository.ts";
+import type { Services } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { fillBuckets, type HourUsage, hourOf, readWindow, usageByHour, type WindowRead, windowStart } from "./buckets.ts";
 
@@ -13,10 +12,8 @@ export interface QuotaState {
   exceeded: "user" | "tenant" | null;
 }
 
-export interface UsageStores {
-  db: Db;
-  redis: Redis;
-}
+/** What recording and checking usage need of the services. */
+export type UsageStores = Pick<Services, "db" | "redis">;
 
 /**
  * The owner's and the tenant's tokens in the window (src/usage/buckets.ts): one Redis round trip, plus, for hours

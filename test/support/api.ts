@@ -116,6 +116,14 @@ export async function waitForIngestion(token: string, id: string, { tenant = "ac
   throw new Error(`document ${id} still not ingested after ${timeoutMs} ms: ${JSON.stringify(seen.at(-1))}`);
 }
 
+/** Uploads a PDF and waits until it is ready, failing the test if it ends otherwise; the upload's answer. */
+export async function uploadReady(token: string, bytes: Uint8Array, filename: string) {
+  const doc = await json(await upload(token, bytes, filename));
+  const { doc: done } = await waitForIngestion(token, doc.id);
+  if (done.status !== "ready") throw new Error(`${filename} ended ${done.status}, not ready: ${JSON.stringify(done.error)}`);
+  return doc;
+}
+
 export async function search(token: string, body: Record<string, unknown>, tenant = "acme") {
   const res = await call("/v1/search", { tenant, token, body });
   if (res.status !== 200) throw new Error(`search answered ${res.status}: ${await res.text()}`);

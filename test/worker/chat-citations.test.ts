@@ -3,7 +3,7 @@
 // including the follow-up whose sources are gone, where the stand-in quotes earlier answers and their markers.
 import { describe, expect, it } from "vitest";
 import { citationMarkerFilter } from "../../src/chat/citation-markers.ts";
-import { call, fixturePdf, json, login, upload, waitForIngestion } from "../support/api.ts";
+import { call, fixturePdf, login, uploadReady } from "../support/api.ts";
 import { type Answer, ChatClient, injectFault, marker, sessionMessages } from "../support/chat.ts";
 
 /** Every number in every bracketed marker, in any digits: "[2]", "[1, 3]", "[۴]", "[۱،۲]". */
@@ -66,8 +66,7 @@ function expectOnlySentCitations(a: Answer) {
 /** A conversation over one document; then the document is deleted and the follow-up has no sources at all. */
 async function conversation(file: string, questions: string[], afterDeletion: string) {
   const { token } = await login();
-  const doc = await json(await upload(token, fixturePdf(file), file));
-  expect((await waitForIngestion(token, doc.id)).doc.status).toBe("ready");
+  const doc = await uploadReady(token, fixturePdf(file), file);
   const chat = await ChatClient.open({ token });
   const answers: Answer[] = [];
   for (const q of questions) answers.push(await chat.ask(q));
@@ -114,8 +113,7 @@ describe("answers over the stand-in cite only the citations they were sent", () 
 describe("a model that cites numbers it was not given", () => {
   it("has them dropped from the stream and the history, its code and its Persian digits handled", async () => {
     const { token } = await login();
-    const doc = await json(await upload(token, fixturePdf("fa-1.chromium.pdf"), "fa-1.chromium.pdf"));
-    expect((await waitForIngestion(token, doc.id)).doc.status).toBe("ready");
+    await uploadReady(token, fixturePdf("fa-1.chromium.pdf"), "fa-1.chromium.pdf");
     const mark = marker("cite");
     // The stand-in streams this about a word per delta: "[1" and "2]" may arrive apart; it is one marker all the same.
     const reply =

@@ -6,7 +6,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
+import { call, expectErrorShape, json, login, upload, uploadReady } from "../support/api.ts";
 import {
   ChatClient,
   eventually,
@@ -32,15 +32,13 @@ let owner: { token: string; user: { id: string } };
 
 beforeAll(async () => {
   owner = await login();
-  const doc = await json(await upload(owner.token, makeTextPdf([FERRY]), "ferry.pdf"));
-  expect((await waitForIngestion(owner.token, doc.id)).doc.status).toBe("ready");
+  await uploadReady(owner.token, makeTextPdf([FERRY]), "ferry.pdf");
 });
 
 /** A fresh user with the ferry document, for tests that look at per-user totals. */
 async function userWithFerry() {
   const u = await login();
-  const doc = await json(await upload(u.token, makeTextPdf([FERRY]), "ferry.pdf"));
-  expect((await waitForIngestion(u.token, doc.id)).doc.status).toBe("ready");
+  await uploadReady(u.token, makeTextPdf([FERRY]), "ferry.pdf");
   return u;
 }
 

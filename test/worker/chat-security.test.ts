@@ -3,7 +3,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, expectErrorShape, json, login, upload, waitForIngestion } from "../support/api.ts";
+import { call, expectErrorShape, json, login, uploadReady } from "../support/api.ts";
 import { ChatClient, eventually, faultUsedUp, injectFault, marker, sessionMessages, upgradeRequest, usageReport } from "../support/chat.ts";
 import { count } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -180,8 +180,7 @@ describe("sessions belong to their owner", () => {
 
   it("never retrieves from another user's documents, even when file_ids names them", async () => {
     const secret = "The vault combination is 7341 and the vault is behind the painting of the harbour.";
-    const doc = await json(await upload(alice.token, makeTextPdf([secret]), "vault.pdf"));
-    expect((await waitForIngestion(alice.token, doc.id)).doc.status).toBe("ready");
+    const doc = await uploadReady(alice.token, makeTextPdf([secret]), "vault.pdf");
     const chat = await ChatClient.open({ token: bob.token });
     for (const extra of [{}, { file_ids: [doc.id] }]) {
       const a = await chat.ask("What is the vault combination?", extra);

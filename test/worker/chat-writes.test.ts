@@ -2,7 +2,7 @@
 // transaction (src/search/retrieve.ts): each row once, in order, and the same rows as before when retrieval fails.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { json, login, upload, waitForIngestion } from "../support/api.ts";
+import { login, uploadReady } from "../support/api.ts";
 import { ChatClient, embeddingTokens, injectFault, marker, removeFault, sessionMessages } from "../support/chat.ts";
 import { sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
@@ -15,8 +15,7 @@ let reader: { token: string; user: { id: string } };
 beforeEach(async () => {
   // A user of their own per test: their usage rows are this test's alone.
   reader = await login();
-  const doc = await json(await upload(reader.token, makeTextPdf([FERRY]), "ferry.pdf"));
-  expect((await waitForIngestion(reader.token, doc.id)).doc.status).toBe("ready");
+  await uploadReady(reader.token, makeTextPdf([FERRY]), "ferry.pdf");
 });
 
 /** The reader's chat and retrieval usage rows, oldest first (ingestion's are left out). */

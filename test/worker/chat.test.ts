@@ -2,7 +2,7 @@
 // streaming, history across reconnects, several sockets on one session, file scoping, and usage accounting.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, fixturePdf, json, login, search, upload, waitForIngestion } from "../support/api.ts";
+import { call, fixturePdf, json, login, search, upload, uploadReady, waitForIngestion } from "../support/api.ts";
 import {
   type Answer,
   ChatClient,
@@ -193,8 +193,7 @@ describe("the socket", () => {
 describe("history", () => {
   it("continues a session after a reconnect, and lists both turns in order with citations and usage", async () => {
     const { token } = await login();
-    const doc = await json(await upload(token, fixturePdf("first-latex-doc-en.pdf"), "first-latex-doc-en.pdf"));
-    expect((await waitForIngestion(token, doc.id)).doc.status).toBe("ready");
+    await uploadReady(token, fixturePdf("first-latex-doc-en.pdf"), "first-latex-doc-en.pdf");
 
     const first = await ChatClient.open({ token });
     const a1 = await first.ask(MAC_EN);

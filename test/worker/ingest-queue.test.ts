@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { objectKey } from "../../src/documents/repository.ts";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
-import { call, json, login, search, upload, waitForIngestion } from "../support/api.ts";
+import { call, json, login, search, upload, uploadReady } from "../support/api.ts";
 import { count, sql } from "../support/db.ts";
 import { makeTextPdf } from "../support/pdf-factory.ts";
 
@@ -14,8 +14,7 @@ const faults = (init?: RequestInit) => fetch(new URL("/__faults", env.OPENAI_BAS
 
 async function readyDocument(text: string[]) {
   const login_ = await login();
-  const doc = await json(await upload(login_.token, makeTextPdf(text), "doc.pdf"));
-  expect((await waitForIngestion(login_.token, doc.id)).doc.status).toBe("ready");
+  const doc = await uploadReady(login_.token, makeTextPdf(text), "doc.pdf");
   return { ...login_, doc };
 }
 

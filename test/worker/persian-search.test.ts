@@ -1,7 +1,7 @@
 // Persian questions, paraphrased as users ask them, over each producer's PDFs of the same texts: the passage
 // that answers must be in the top 5 for at least 4 questions in 5 (test/fixtures/source/questions.json).
 import { describe, expect, it } from "vitest";
-import { fixturePdf, fixtureSource, json, login, search, upload, waitForIngestion } from "../support/api.ts";
+import { fixturePdf, fixtureSource, json, login, search, upload, uploadReady, waitForIngestion } from "../support/api.ts";
 import { canonicalText, fuzzyIncludes } from "../support/cer.ts";
 
 interface Question {
@@ -20,8 +20,7 @@ async function hitRate(producer: string, sources: string[], distractors: string[
   const { token } = await login();
   const ids: Record<string, string> = {};
   for (const file of distractors) {
-    const doc = await json(await upload(token, fixturePdf(file), file));
-    expect((await waitForIngestion(token, doc.id)).doc.status).toBe("ready");
+    const doc = await uploadReady(token, fixturePdf(file), file);
     ids[file] = doc.id;
   }
   for (const source of sources) {

@@ -35,6 +35,18 @@ async function windowSums(tenant: string, userId: string) {
   return row as { user: number; tenant: number };
 }
 
+/** A new user of a fresh tenant, with `promptTokens` of chat usage written straight into usage_events (not counted). */
+async function userWithRawUsage(promptTokens: number) {
+  const tenant = await freshTenant();
+  const { user } = await login(undefined, tenant);
+  await sql().query("insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens) values ($1, $2, 'chat', 'gpt-4o-mini', $3)", [
+    tenant,
+    user.id,
+    promptTokens,
+  ]);
+  return { tenant, user };
+}
+
 async function checked(tenant: string, userId: string) {
   const state = await quotaState(services, config, { tenantId: tenant, userId });
   return { user: state.user.used, tenant: state.tenant.used };
@@ -95,12 +107,7 @@ describe("quota buckets", () => {
   });
 
   it("leaves a missing bucket to be filled from usage_events, so usage recorded meanwhile counts once", async () => {
-    const tenant = await freshTenant();
-    const { user } = await login(undefined, tenant);
-    await sql().query("insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens) values ($1, $2, 'chat', 'gpt-4o-mini', 500)", [
-      tenant,
-      user.id,
-    ]);
+    const { tenant, user } = await userWithRawUsage(500);
     await forgetUsageBuckets(tenant);
     await recordUsage(services, { tenantId: tenant, userId: user.id, kind: "chat", model: "gpt-4o-mini", promptTokens: 40, completionTokens: 2 });
     expect(await bucketsHeld(tenant)).toBe(0);
@@ -170,12 +177,7 @@ describe("quota buckets", () => {
   }, 60_000);
 
   it("sums usage_events when Redis is unavailable", async () => {
-    const tenant = await freshTenant();
-    const { user } = await login(undefined, tenant);
-    await sql().query("insert into usage_events (tenant_id, user_id, kind, model, prompt_tokens) values ($1, $2, 'chat', 'gpt-4o-mini', 700)", [
-      tenant,
-      user.id,
-    ]);
+    const { tenant, user } = await userWithRawUsage(700);
     const down = servicesFor({ ...config, UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" });
     const state = await quotaState(down, config, { tenantId: tenant, userId: user.id });
     expect({ user: state.user.used, tenant: state.tenant.used }).toEqual({ user: 700, tenant: 700 });
