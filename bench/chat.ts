@@ -3,7 +3,9 @@
 // stack is and once with the Neon stand-in adding DELAY_MS to every database round trip (a database in a distant
 // region). The first delta's growth over the added delay is the number of sequential round trips before the model
 // call. Beside it, the stand-in model's own latency on the same path, called directly: the rewrite (follow-ups
-// only), the query's embedding and the answer stream's first chunk. Prints a table on stderr and one JSON line.
+// only), the query's embedding and the answer stream's first chunk. Then the same two runs with reranking on
+// (RERANK_MODEL set): its usage is written with the answer's, so it adds no round trip before the first delta.
+// Prints a table on stderr and one JSON line.
 import { buildMessages } from "../src/chat/prompt.ts";
 import { REWRITE_SYSTEM_PROMPT } from "../src/chat/rewrite.ts";
 import { loginAs, median, percentile, round, uploadReady, withLocalApi } from "./lib.ts";
@@ -118,7 +120,10 @@ async function modelLatency(api: { url: string; openaiUrl: string }, headers: Re
   return { embedding_ms: embeddingMs, rewrite_ms: rewriteMs, first_chunk_ms: firstChunkMs };
 }
 
-async function runWith(delayMs: number) {
+/** The rerank model of the runs with reranking on (any chat model the stand-in knows). */
+const RERANK_VARS = { RERANK_MODEL: "gpt-4.1-nano" };
+
+async function runWith(delayMs: number, vars: Record<string, string> = {}) {
   return withLocalApi(
     async (api) => {
       const token = await loginAs(api.url, "chat-bench@example.com");
@@ -142,7 +147,7 @@ async function runWith(delayMs: number) {
         model: await modelLatency({ url: api.url, openaiUrl: api.stack.openaiUrl }, headers),
       };
     },
-    {},
+    vars,
     { neonDelayMs: delayMs },
   );
 }
@@ -153,12 +158,15 @@ const added = distant.sequential.first_delta_ms.p50 - direct.sequential.first_de
 // A follow-up's calls before its first delta: the rewrite, the embedding, the stream's first chunk.
 const model = distant.model;
 const followUpModelMs = round(model.rewrite_ms + model.embedding_ms + model.first_chunk_ms, 1);
+const reranked = { direct: await runWith(0, RERANK_VARS), distant: await runWith(DELAY_MS, RERANK_VARS) };
+const rerankAdded = reranked.distant.sequential.first_delta_ms.p50 - reranked.direct.sequential.first_delta_ms.p50;
 const result = {
   direct,
   distant,
   sequential_db_round_trips: round(added / DELAY_MS, 1),
   follow_up_model_ms: followUpModelMs,
   first_delta_above_model_ms: round(distant.sequential.first_delta_ms.p50 - followUpModelMs, 1),
+  rerank: { ...reranked, sequential_db_round_trips: round(rerankAdded / DELAY_MS, 1) },
 };
 
 const row = (label: string, r: typeof direct) =>
@@ -171,6 +179,9 @@ console.error(
     `sequential database round trips before the first delta: ${result.sequential_db_round_trips} ((${distant.sequential.first_delta_ms.p50} - ${direct.sequential.first_delta_ms.p50}) / ${DELAY_MS})`,
     `stand-in model, a follow-up's calls: rewrite ${model.rewrite_ms} + embedding ${model.embedding_ms} + first chunk ${model.first_chunk_ms} = ${followUpModelMs} ms`,
     `first delta with +${DELAY_MS} ms above the model's own latency: ${result.first_delta_above_model_ms} ms (goal ≤ 120)`,
+    row("rerank on, as is", reranked.direct),
+    row(`rerank on, +${DELAY_MS} ms`, reranked.distant),
+    `with reranking, sequential database round trips before the first delta: ${result.rerank.sequential_db_round_trips} ((${reranked.distant.sequential.first_delta_ms.p50} - ${reranked.direct.sequential.first_delta_ms.p50}) / ${DELAY_MS})`,
   ].join("\n"),
 );
 console.log(JSON.stringify({ benchmark: "chat", node: process.version, ...result }));

@@ -15,7 +15,7 @@ import { retrieve } from "../search/retrieve.ts";
 import type { Services } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
-import { recordUsage, type UsageEvent } from "../usage/record.ts";
+import { recordUsageWith, type UsageEvent } from "../usage/record.ts";
 import { citationMarkerFilter } from "./citation-markers.ts";
 import { buildMessages, type HistoryTurn, MESSAGE_OVERHEAD_TOKENS, promptTokenBound, trimHistory } from "./prompt.ts";
 import type { Citation, ErrorCode, ServerFrame, Usage } from "./protocol.ts";
@@ -106,6 +106,8 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
   // answer, as it was asked.
   const { openai } = services;
   const rewriteUsage: UsageEvent[] = [];
+  // The rerank's usage is written with the answer's (finish): no database round trip between the search and the model.
+  const rerankUsage: UsageEvent[] = [];
   const query = await searchQuery(config, services, openai, owner, recent, question.content, (u) => rewriteUsage.push(u), signal);
   const hits = await retrieve(
     config,
@@ -119,6 +121,7 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
       signal,
       usage: rewriteUsage,
       writes: questionStatements(db, owner, sessionId, question.content, !ctx.sessionStored),
+      recordRerank: (u) => rerankUsage.push(u),
     },
   ).catch((err: unknown) => {
     // An embeddings failure is an upstream failure too (rate limit, outage), not an internal error.
@@ -169,7 +172,8 @@ async function answerWithin(ctx: AnswerContext, question: Question, model: strin
     // Without a usage report (cancel, failure) the tokens are counted here, as the model would have.
     const final = usage ?? estimateUsage(messages, content);
     // Usage first: the tokens are spent even when the session was deleted meanwhile (its messages cannot be stored).
-    await recordUsage(services, { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens });
+    const answerUsage: UsageEvent = { ...owner, kind: "chat", model, promptTokens: final.prompt_tokens, completionTokens: final.completion_tokens };
+    await recordUsageWith(services, [...rerankUsage, answerUsage], (inserts) => db.$client.transaction(inserts));
     // Before the done frame: the client may ask its next question as soon as it has it.
     await reservation.settle();
     const messageId = await appendMessage(db, owner, sessionId, {

@@ -41,9 +41,13 @@ const SEMANTIC_WEIGHT = 0.5;
  */
 const FUSION_CANDIDATES = 50;
 
-// Keyword candidates: up to this many chunks holding every query term, and this many per term; at most
-// (terms + 1) × this many are ranked, whatever the library's size.
-const KEYWORD_CANDIDATES_PER_LOOKUP = 200;
+// Keyword candidates: up to this many chunks holding every query term (of at most MAX_KEYWORD_TERMS), and up to half
+// as many per term, so a rare word's chunks are candidates however common the others are; at most
+// 200 + terms × 100 are ranked, whatever the library's size. The per-term half is an arbitrary sample once a term is
+// common, and ranking each candidate reads its tsvector: 100 instead of 200 per term cut the keyword half's p50 by a
+// quarter at 100,000 chunks (bench:search's library).
+const KEYWORD_CANDIDATES_ALL_TERMS = 200;
+const KEYWORD_CANDIDATES_PER_TERM = 100;
 // Document frequencies are counted up to this many chunks (see keyword_df).
 const DOCUMENT_FREQUENCY_CAP = 1000;
 
@@ -58,8 +62,8 @@ const HNSW_SETTINGS = ["set local hnsw.iterative_scan = relaxed_order", "set loc
 // $7 top_k, $8 exact-scan threshold, $9 whether the reader sees every collection, $10 an API key's collection
 // restriction or null, $11 collection ids or null, $12 tags or null, $13 the query's words as typed, $14 quoted
 // phrases or null, $15 mode ('hybrid', 'semantic' or 'keyword': a mode that leaves a method out gates it off), $16 the
-// vector score's weight in the fusion (1 for semantic alone, 0 for keyword alone), $17 keyword candidates per lookup,
-// $18 the cap of a document frequency count.
+// vector score's weight in the fusion (1 for semantic alone, 0 for keyword alone), $17 keyword candidates holding every
+// term, $18 the cap of a document frequency count, $19 keyword candidates per term.
 // Up to $8 visible chunks (the sum of the visible documents' chunk_count) the vector ranking is an exact scan (tens of
 // milliseconds, exact); above it the HNSW index answers, with iterative scans so the visibility filter cannot starve
 // it of rows. Exactly one of the two branches runs: each is gated by a one-time filter.
@@ -128,7 +132,7 @@ keyword_lexemes as (
   select l, true, to_tsquery('simple', quote_literal(l)) from keyword_terms, unnest(exact) l where (select yes from unbackfilled)
 ),
 keyword_candidates as (
-  -- Bounded work whatever the query: the GIN indexes find at most $17 chunks holding every term, and at most $17 per
+  -- Bounded work whatever the query: the GIN indexes find at most $17 chunks holding every term, and at most $19 per
   -- term, so a rare word's chunks are all candidates however many chunks hold the common ones. Only these are ranked.
   select distinct id from (
     (select c.id from chunks c, keyword_query kq
@@ -140,14 +144,14 @@ keyword_candidates as (
       select c.id from chunks c
       where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
         and not l.exact and c.search_tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
-      limit $17
+      limit $19
     ) m
     union all
     select m.id from keyword_lexemes l cross join keyword_query kq cross join lateral (
       select c.id from chunks c
       where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
         and l.exact and c.search_version is null and c.tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
-      limit $17
+      limit $19
     ) m
   ) found
 ),
@@ -263,8 +267,9 @@ export function searchStatement(scope: SearchScope, query: SearchQuery): SearchS
       keyword.phrases.length ? keyword.phrases : null,
       mode,
       { hybrid: SEMANTIC_WEIGHT, semantic: 1, keyword: 0 }[mode],
-      KEYWORD_CANDIDATES_PER_LOOKUP,
+      KEYWORD_CANDIDATES_ALL_TERMS,
       DOCUMENT_FREQUENCY_CAP,
+      KEYWORD_CANDIDATES_PER_TERM,
     ],
   };
 }

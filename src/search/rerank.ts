@@ -4,7 +4,7 @@
 // RERANK_MIN_SCORE dropped. A failed or malformed rerank keeps the fused order: it refines, it never stops a search.
 import type OpenAI from "openai";
 import { z } from "zod";
-import { sideCall } from "../ai/side-call.ts";
+import { type SideCall, sideCall } from "../ai/side-call.ts";
 import type { Config } from "../config.ts";
 import { CHUNK_MAX_TOKENS, countTokens, decodeTokens, encodeTokens } from "../ingest/chunker.ts";
 import type { UsageStores } from "../usage/quota.ts";
@@ -74,6 +74,7 @@ export async function rerank(
   hits: SearchHit[],
   keep: number,
   signal?: AbortSignal,
+  record?: SideCall["record"],
 ): Promise<RankedHit[]> {
   if (hits.length === 0) return hits;
   try {
@@ -82,7 +83,7 @@ export async function rerank(
       stores,
       openai,
       who,
-      { model: config.RERANK_MODEL, messages: rerankMessages(question, hits), maxTokens: hits.length * TOKENS_PER_SCORE + 50, json: true },
+      { model: config.RERANK_MODEL, messages: rerankMessages(question, hits), maxTokens: hits.length * TOKENS_PER_SCORE + 50, json: true, record },
       signal,
     );
     const scores = parseScores(text, hits.length);

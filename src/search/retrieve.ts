@@ -18,6 +18,11 @@ export interface RetrieveOptions {
   usage?: UsageEvent[];
   /** Writes that belong with this search (the chat's question), in its transaction; they are written however it ends. */
   writes?: Statement[];
+  /**
+   * Takes the rerank's usage instead of inserting it after the search: for the chat, which writes it with the
+   * answer's, so nothing is written between the search and the model call. The caller must write it however it ends.
+   */
+  recordRerank?: (event: UsageEvent) => void;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function retrieve(
     await writeAlone(stores, usage, writes);
     throw err;
   }
-  return options.rerank ? rerank(config, stores, openai, who, text, hits, options.topK, options.signal) : hits;
+  return options.rerank ? rerank(config, stores, openai, who, text, hits, options.topK, options.signal, options.recordRerank) : hits;
 }
 
 /** Each in its own transaction; a failure is logged, as the search's own failure is what the caller reports. */

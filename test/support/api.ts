@@ -161,5 +161,8 @@ export async function manualReaders() {
     upload(b.token, fixturePdf("lshort-fa.pdf"), "lshort-fa.pdf").then((r) => json(r)),
   ]);
   await Promise.all([waitForIngestion(a.token, docEn.id, { timeoutMs: 120_000 }), waitForIngestion(b.token, docFa.id, { timeoutMs: 120_000 })]);
-  return { en: { token: a.token, lshort: docEn.id as string }, fa: { token: b.token, lshort: docFa.id as string } };
+  return {
+    en: { token: a.token, userId: a.user.id, lshort: docEn.id as string },
+    fa: { token: b.token, userId: b.user.id, lshort: docFa.id as string },
+  };
 }

@@ -67,4 +67,13 @@ describe("the search form", () => {
     expect(q.stemmed).toBe("ساعت کار تالار مطالعه opening hours");
     expect(q.exact).toBe("ساعت کار تالار مطالعه opening hours");
   });
+
+  it("keeps a long query's eight longest words, in the query's order", () => {
+    const q = keywordQuery(normalizeText("ab cdef gh kitabkhaneh ij klmno پ کتابخانه‌ها pq rstuvw xy zzzzz دانشگاه و the abcdefg"));
+    expect(q.exact).toBe("cdef kitabkhaneh klmno کتابخانه‌ها rstuvw zzzzz دانشگاه abcdefg");
+    expect(q.stemmed).toBe("cdef kitabkhaneh klmno کتابخانه rstuvw zzzzz دانشگاه abcdefg");
+    const short = keywordQuery(normalizeText("the gearbox and its oil"));
+    expect(short.stemmed).toBe("the gearbox and its oil");
+    expect(short.exact).toBe("gearbox oil");
+  });
 });

@@ -4,12 +4,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectErrorShape, fetchWithEnv, json, manualReaders, search, uniqueIp } from "../support/api.ts";
 import { ChatClient, injectFault, marker, overrideSessionEnv, usageReport } from "../support/chat.ts";
+import { sql } from "../support/db.ts";
 
 const RERANK = { RERANK_MODEL: "gpt-4.1-nano" };
 const FLOOR = 0.4; // wrangler.toml's RERANK_MIN_SCORE
 
-let en: { token: string; lshort: string };
-let fa: { token: string; lshort: string };
+let en: { token: string; userId: string; lshort: string };
+let fa: { token: string; userId: string; lshort: string };
 
 beforeAll(async () => {
   ({ en, fa } = await manualReaders());
@@ -122,5 +123,28 @@ describe("chat with rerank", () => {
     const { body } = await searchWith(RERANK, en.token, { query: "Which options does the hyperref package take?", top_k: 3, rerank: true });
     expect(a.citations!.map((c) => c.chunk_id)).toEqual((body.results as Hit[]).map((h) => h.chunk_id));
     chat.close();
+  });
+
+  it("writes the rerank's usage with the answer's, once: nothing is written between the search and the model call", async () => {
+    const m = marker("rerank-usage");
+    // Every model call of this question waits 100 ms: a rerank row written before the answer would be that much older.
+    await injectFault({ match: m, endpoint: "chat", delay_ms: 100, times: 2 });
+    const chat = await ChatClient.open({ token: fa.token });
+    await overrideSessionEnv(chat.sessionId, RERANK);
+    const asked = new Date();
+    const a = await chat.ask(`بستهٔ hyperref چه گزینه‌هایی دارد؟ ${m}`);
+    chat.close();
+    expect(a.done?.status, JSON.stringify(a.error)).toBe("complete");
+    const rows = (await sql().query(
+      `select model, prompt_tokens, created_at from usage_events
+       where tenant_id = 'acme' and user_id = $1 and kind = 'chat' and created_at >= $2 order by created_at, id`,
+      [fa.userId, asked],
+    )) as Array<{ model: string; prompt_tokens: number; created_at: Date }>;
+    expect(rows).toHaveLength(2);
+    const reranked = rows.filter((r) => r.model === RERANK.RERANK_MODEL);
+    const answered = rows.filter((r) => r.model !== RERANK.RERANK_MODEL);
+    expect([reranked.length, answered.length]).toEqual([1, 1]);
+    expect(answered[0]!.prompt_tokens).toBe(a.done!.usage.prompt_tokens);
+    expect(new Date(reranked[0]!.created_at).getTime()).toBe(new Date(answered[0]!.created_at).getTime());
   });
 });

@@ -104,6 +104,8 @@ describe("the index path beside the exact path", () => {
 interface PlanNode {
   "Node Type": string;
   "Function Name"?: string;
+  "CTE Name"?: string;
+  "Actual Rows"?: number;
   "Actual Loops": number;
   Plans?: PlanNode[];
 }
@@ -163,8 +165,36 @@ describe("keyword search over many chunks holding the query's common word", () =
     };
     walk(plan);
     const ranked = Math.max(...unnestLoops);
-    // Two terms: at most 200 chunks with both, and 200 with each; not the 1,200 holding "gearbox".
+    // No chunk holds both terms: at most 100 of the 1,200 holding "gearbox" are ranked, beside the one with "zephyr".
     expect(ranked).toBeGreaterThan(1);
-    expect(ranked).toBeLessThanOrEqual(600);
+    expect(ranked).toBeLessThanOrEqual(101);
+  });
+
+  it("looks up only the longest eight words of a pasted paragraph, and still finds its rare one", async () => {
+    // 30 words: 28 short ones no chunk holds, "gearbox" and "zephyr" (both among the eight longest).
+    const filler = Array.from({ length: 28 }, (_, i) => `q${String.fromCharCode(97 + (i % 26))}${i < 26 ? "" : "x"}`);
+    const query = [...filler.slice(0, 14), "gearbox", ...filler.slice(14), "zephyr"].join(" ");
+    const hits = await search(reader.token, { query, top_k: 5, mode: "keyword" });
+    expect(hits[0]?.text).toContain("zephyr");
+    const statement = searchStatement(
+      { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
+      { text: query, vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, mode: "keyword" },
+    );
+    const db = sql();
+    const results = await db.transaction([
+      ...statement.settings.map((s) => db.query(s)),
+      db.query(`explain (analyze, format json) ${statement.text}`, statement.params),
+    ]);
+    const plan = (results.at(-1) as Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>)[0]!["QUERY PLAN"][0]!.Plan;
+    // The lexemes looked up and counted are the rows of the keyword_lexemes CTE: each costs GIN lookups.
+    const lexemeRows: number[] = [];
+    const walk = (node: PlanNode) => {
+      if (node["Node Type"] === "CTE Scan" && node["CTE Name"] === "keyword_lexemes") lexemeRows.push(node["Actual Rows"]!);
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    walk(plan);
+    // Eight kept words (and, while chunks lack a search form, their eight exact forms), not the query's 30.
+    expect(Math.max(...lexemeRows)).toBeGreaterThan(0);
+    expect(Math.max(...lexemeRows)).toBeLessThanOrEqual(16);
   });
 });

@@ -37,8 +37,27 @@ export interface KeywordQuery {
 
 const QUOTED = /["«“]([^"«»“”]+)["»”]/g;
 
+/**
+ * At most this many of a query's words are looked up. Each costs GIN lookups and a capped count whatever the library's
+ * size, so a pasted paragraph would otherwise cost them by the hundred: a 2,000-character query took 28 s of SQL at
+ * 100,000 chunks (PGlite, bench:search's library).
+ */
+export const MAX_KEYWORD_TERMS = 8;
+
+/** The longest MAX_KEYWORD_TERMS of the terms (longer words are rarer), in query order. */
+function longestTerms(terms: string[]): string[] {
+  const longest = new Set([...terms].sort((a, b) => [...b].length - [...a].length).slice(0, MAX_KEYWORD_TERMS));
+  return terms.filter((t) => longest.has(t));
+}
+
 export function keywordQuery(normalizedQuery: string): KeywordQuery {
   const phrases = [...normalizedQuery.matchAll(QUOTED)].map((m) => m[1]!.trim()).filter(Boolean);
   const words = normalizedQuery.replace(/["«»“”]/g, " ");
-  return { stemmed: searchForm(words), exact: keywordTerms(words).join(" "), phrases };
+  const terms = keywordTerms(words);
+  if (terms.length > MAX_KEYWORD_TERMS) {
+    const kept = longestTerms(terms);
+    return { stemmed: searchForm(kept.join(" ")), exact: kept.join(" "), phrases };
+  }
+  // Within the cap, the query's whole search form: its English stopwords are the english configuration's to drop.
+  return { stemmed: searchForm(words), exact: terms.join(" "), phrases };
 }
