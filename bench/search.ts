@@ -32,6 +32,7 @@ const EF_SEARCH = (process.env.SEARCH_BENCH_EF_SEARCH ?? "40,100,200,400").split
 const CHUNKS_PER_DOCUMENT = 400;
 const INSERT_BATCH = 200;
 const EXACT_SCAN_MAX_CHUNKS = 2_000; // wrangler.toml's SEARCH_EXACT_SCAN_MAX_CHUNKS
+const WORKER_EF_SEARCH = 400; // wrangler.toml's SEARCH_HNSW_EF_SEARCH
 
 // A seeded generator: the same libraries and queries on every run.
 let seed = 13;
@@ -122,7 +123,7 @@ async function grow(db: pg.Client, lib: Library, target: number): Promise<void> 
   }
 }
 
-/** The search SQL of an earlier revision, which takes the same first 16 parameters. */
+/** The search SQL of an earlier revision, which takes the same first parameters (as many as it names). */
 function sqlOfRevision(rev: string): string {
   const source = execFileSync("git", ["show", `${rev}:src/search/hybrid.ts`], { cwd: PROJECT_ROOT, encoding: "utf8" });
   const text = /const SEARCH_SQL = `([\s\S]*?)`;/.exec(source)?.[1];
@@ -132,17 +133,16 @@ function sqlOfRevision(rev: string): string {
 }
 
 /** Runs the search SQL in a read-only transaction as hybridSearch does; returns its milliseconds and chunk ids. */
-async function timeSql(db: pg.Client, lib: Library, q: string, opts: Partial<SearchQuery> & { text?: string; efSearch?: number }) {
+async function timeSql(db: pg.Client, lib: Library, q: string, opts: Partial<SearchQuery> & { text?: string }) {
   const statement = searchStatement(
     { reader: lib.reader },
-    { text: q, vector: Array.from(embed(q)), topK: 10, exactScanMaxChunks: EXACT_SCAN_MAX_CHUNKS, ...opts },
+    { text: q, vector: Array.from(embed(q)), topK: 10, exactScanMaxChunks: EXACT_SCAN_MAX_CHUNKS, efSearch: WORKER_EF_SEARCH, ...opts },
   );
   const text = opts.text ?? statement.text;
-  const params = opts.text ? statement.params.slice(0, 16) : statement.params;
+  const params = opts.text ? statement.params.slice(0, Math.max(...[...opts.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))) : statement.params;
   await db.query("begin read only");
   try {
     for (const s of statement.settings) await db.query(s);
-    if (opts.efSearch) await db.query(`set local hnsw.ef_search = ${opts.efSearch}`);
     const started = performance.now();
     const { rows } = await db.query(text, params);
     return { ms: performance.now() - started, ids: rows.map((r: { chunk_id: string }) => r.chunk_id) };

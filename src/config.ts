@@ -72,6 +72,8 @@ const schema = z
     OPENAI_API_KEY: z.string().min(1),
     EMBEDDING_MODEL: z.string().min(1).default("text-embedding-3-small"),
     SEARCH_EXACT_SCAN_MAX_CHUNKS: z.coerce.number().int().min(0).default(2_000),
+    // pgvector's own bounds.
+    SEARCH_HNSW_EF_SEARCH: z.coerce.number().int().min(1).max(1000).default(400),
     CHAT_MODELS: z
       .string()
       .default("gpt-4o-mini,gpt-4o")

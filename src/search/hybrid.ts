@@ -52,11 +52,11 @@ const KEYWORD_CANDIDATES_PER_TERM = 100;
 const DOCUMENT_FREQUENCY_CAP = 1000;
 
 // The HNSW branch's settings: iterative scans, so the visibility filter cannot starve the index of rows, and a beam of
-// 400 instead of the default 40. Measured by npm run bench:search (PGlite, pgvector 0.8, stand-in embeddings of
+// SEARCH_HNSW_EF_SEARCH (default 400) instead of pgvector's 40. Measured by npm run bench:search (PGlite, pgvector 0.8, stand-in embeddings of
 // fixture text, 10,000 visible chunks of 20,000): recall@10 against the exact scan 0.71 / 0.81 / 0.94 / 0.995 at
 // ef_search 40 / 100 / 200 / 400, for 10.5 / 12.5 / 14.2 / 16.9 ms; the exact scan took 154 ms. At 100,000 chunks
 // recall falls to 0.41 / 0.51 / 0.80 at 40 / 100 / 400 (10.5 ms at 400; exact scan 950 ms): short of 0.95 there.
-const HNSW_SETTINGS = ["set local hnsw.iterative_scan = relaxed_order", "set local hnsw.ef_search = 400"];
+const hnswSettings = (efSearch: number) => ["set local hnsw.iterative_scan = relaxed_order", `set local hnsw.ef_search = ${Math.trunc(efSearch)}`];
 
 // $1 tenant, $2 user, $3 file ids or null, $4 query vector, $5 the query's search form, $6 candidates per method,
 // $7 top_k, $8 exact-scan threshold, $9 whether the reader sees every collection, $10 an API key's collection
@@ -227,6 +227,8 @@ export interface SearchQuery {
   vector: number[];
   topK: number;
   exactScanMaxChunks: number;
+  /** hnsw.ef_search of the index path (SEARCH_HNSW_EF_SEARCH). */
+  efSearch: number;
   /** Which rankings to use: both fused (default), the vector ranking alone, or the keyword ranking alone. */
   mode?: "hybrid" | "semantic" | "keyword";
 }
@@ -248,7 +250,7 @@ export function searchStatement(scope: SearchScope, query: SearchQuery): SearchS
   const keyword = keywordQuery(query.text);
   const mode = query.mode ?? "hybrid";
   return {
-    settings: HNSW_SETTINGS,
+    settings: hnswSettings(query.efSearch),
     text: SEARCH_SQL,
     params: [
       scope.reader.tenantId,

@@ -207,6 +207,7 @@ describe("configuration", () => {
       UPSTASH_REDIS_REST_URL: undefined,
       RATE_LIMIT_API_PER_USER: "lots",
       CHAT_TIMEOUT_MS: "fast",
+      SEARCH_HNSW_EF_SEARCH: "5000",
     });
     expect(res.status).toBe(500);
     const body = await json(res);
@@ -214,6 +215,7 @@ describe("configuration", () => {
     expect(body.error.message).toContain("JWT_SECRET");
     expect(body.error.message).toContain("UPSTASH_REDIS_REST_URL is required");
     expect(body.error.message).toContain("RATE_LIMIT_API_PER_USER");
+    expect(body.error.message).toContain("SEARCH_HNSW_EF_SEARCH");
     // A value that is set but not a number is called that, not "not set".
     expect(body.error.message).toContain("CHAT_TIMEOUT_MS is not a valid number");
   });

@@ -149,7 +149,7 @@ describe("keyword search over many chunks holding the query's common word", () =
   it("ranks a bounded number of candidates, not every chunk holding a query word", async () => {
     const statement = searchStatement(
       { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
-      { text: "gearbox zephyr", vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, mode: "keyword" },
+      { text: "gearbox zephyr", vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, efSearch: 400, mode: "keyword" },
     );
     const db = sql();
     const results = await db.transaction([
@@ -178,7 +178,7 @@ describe("keyword search over many chunks holding the query's common word", () =
     expect(hits[0]?.text).toContain("zephyr");
     const statement = searchStatement(
       { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
-      { text: query, vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, mode: "keyword" },
+      { text: query, vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, efSearch: 400, mode: "keyword" },
     );
     const db = sql();
     const results = await db.transaction([
