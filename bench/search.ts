@@ -4,7 +4,8 @@
 // embedding (dev/openai/embeddings.ts) of normalised text made of shuffled sentences from the fixture PDFs, their
 // search form, token counts, and documents rows (ready, chunk_count, token_count) of 400 chunks each.
 // At each size it prints p50/p95 of POST /v1/search through the API, p50 of the search SQL alone (default path, exact
-// path, HNSW path) and recall@10 of the HNSW path against an exact scan (semantic mode, the vector ranking alone).
+// path, HNSW path) and its p95, the SQL of one pasted 2,000-character query, and recall@10 of the HNSW path against an
+// exact scan (semantic mode, the vector ranking alone).
 // SEARCH_BENCH_SIZES (default 300,10000,100000) chunks per library; SEARCH_BENCH_QUERIES (default 30) queries;
 // SEARCH_BENCH_LIBRARIES (default user,collection) which libraries;
 // SEARCH_BENCH_BEFORE=<git revision>: the SQL alone of that revision's src/search/hybrid.ts as well, for comparison.
@@ -19,6 +20,7 @@ import { readableDocumentsSql } from "../src/documents/access.ts";
 import { countTokens } from "../src/ingest/chunker.ts";
 import { type SearchQuery, type SearchScope, searchStatement } from "../src/search/hybrid.ts";
 import { SEARCH_FORM_VERSION, searchForm } from "../src/search/keyword/search-form.ts";
+import { keywordTerms } from "../src/search/stopwords.ts";
 import { normalizeQuery, normalizeText } from "../src/text/normalize.ts";
 import { loginAs, median, percentile, round, withLocalApi } from "./lib.ts";
 
@@ -65,6 +67,12 @@ const tokensOf = (sentence: string) => SENTENCE_TOKENS.get(sentence) ?? SENTENCE
 function chunkText(): { text: string; tokens: number } {
   const sentences = Array.from({ length: 6 + Math.floor(random() * 9) }, () => pick(SENTENCES));
   return { text: sentences.join(" "), tokens: sentences.reduce((n, s) => n + tokensOf(s), 0) };
+}
+/** A pasted paragraph: the longest query the API takes (2,000 characters) of consecutive sentences. */
+function pastedText(): string {
+  let text = "";
+  for (let i = Math.floor(random() * SENTENCES.length); text.length < 2_000; i = (i + 1) % SENTENCES.length) text += `${SENTENCES[i]} `;
+  return text.slice(0, 2_000).trim();
 }
 /** A few consecutive words of a sentence, as someone would type them. */
 function queryText(): string {
@@ -133,13 +141,15 @@ function sqlOfRevision(rev: string): string {
 }
 
 /** Runs the search SQL in a read-only transaction as hybridSearch does; returns its milliseconds and chunk ids. */
-async function timeSql(db: pg.Client, lib: Library, q: string, opts: Partial<SearchQuery> & { text?: string }) {
+async function timeSql(db: pg.Client, lib: Library, q: string, opts: Partial<SearchQuery> & { text?: string; uncapped?: boolean }) {
   const statement = searchStatement(
     { reader: lib.reader },
     { text: q, vector: Array.from(embed(q)), topK: 10, exactScanMaxChunks: EXACT_SCAN_MAX_CHUNKS, efSearch: WORKER_EF_SEARCH, ...opts },
   );
   const text = opts.text ?? statement.text;
   const params = opts.text ? statement.params.slice(0, Math.max(...[...opts.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))) : statement.params;
+  // Every word of the query, as keywordQuery gave them before it kept the eight longest ($5 and $13).
+  if (opts.uncapped) [params[4], params[12]] = [searchForm(q), keywordTerms(q).join(" ")];
   await db.query("begin read only");
   try {
     for (const s of statement.settings) await db.query(s);
@@ -169,6 +179,7 @@ const stats = (ms: number[]) => {
 };
 
 const queries = Array.from({ length: QUERIES }, queryText).map(normalizeQuery);
+const pasted = normalizeQuery(pastedText());
 const before = BEFORE ? sqlOfRevision(BEFORE) : undefined;
 const rows: Array<Record<string, unknown>> = [];
 
@@ -253,9 +264,19 @@ const result = await withLocalApi(async (api) => {
           library: lib.name,
           api_ms: stats(apiMs),
           sql_p50_ms: round(median(sqlMs), 1),
+          sql_p95_ms: round(
+            percentile(
+              [...sqlMs].sort((a, b) => a - b),
+              95,
+            ),
+            1,
+          ),
           sql_exact_path_p50_ms: round(median(exactMs), 1),
           sql_hnsw_path_p50_ms: round(median(indexMs), 1),
           ...(before ? { sql_before_p50_ms: round(median(beforeMs), 1) } : {}),
+          // A 2,000-character query (its keyword half is capped at eight terms), the SQL alone.
+          sql_pasted_query_ms: round((await timeSql(db, lib, pasted, {})).ms, 1),
+          ...(before ? { sql_pasted_query_before_ms: round((await timeSql(db, lib, pasted, { text: before, uncapped: true })).ms, 1) } : {}),
           hnsw_recall_at_10: round(recall / queries.length),
           // The vector ranking alone through the index, at each ef_search: recall@10 against the exact scan, p50 ms.
           hnsw_by_ef_search: Object.fromEntries(
@@ -274,13 +295,13 @@ const result = await withLocalApi(async (api) => {
 });
 
 console.error(
-  `\nchunks   library                 API p50 / p95 ms   SQL p50 ms (default / exact / HNSW${before ? ` / ${BEFORE}` : ""})   HNSW recall@10`,
+  `\nchunks   library                 API p50 / p95 ms   SQL p50 ms (default / exact / HNSW${before ? ` / ${BEFORE}` : ""})   SQL p95 ms   pasted query ms${before ? " (before)" : ""}   HNSW recall@10`,
 );
 for (const r of rows) {
   const a = r.api_ms as { p50: number; p95: number };
   const sqlCols = [r.sql_p50_ms, r.sql_exact_path_p50_ms, r.sql_hnsw_path_p50_ms, ...(before ? [r.sql_before_p50_ms] : [])].join(" / ");
   console.error(
-    `${String(r.chunks).padEnd(8)} ${String(r.library).padEnd(23)} ${`${a.p50} / ${a.p95}`.padEnd(18)} ${sqlCols.padEnd(40)} ${r.hnsw_recall_at_10}`,
+    `${String(r.chunks).padEnd(8)} ${String(r.library).padEnd(23)} ${`${a.p50} / ${a.p95}`.padEnd(18)} ${sqlCols.padEnd(40)} ${String(r.sql_p95_ms).padEnd(12)} ${`${r.sql_pasted_query_ms}${before ? ` (${r.sql_pasted_query_before_ms})` : ""}`.padEnd(17)} ${r.hnsw_recall_at_10}`,
   );
 }
 console.error("\nHNSW path, vector ranking alone: recall@10 / p50 ms by hnsw.ef_search");
