@@ -131,58 +131,55 @@ keyword_lexemes as (
   union all
   select l, true, to_tsquery('simple', quote_literal(l)) from keyword_terms, unnest(exact) l where (select yes from unbackfilled)
 ),
+keyword_lookups as materialized (
+  -- One GIN lookup per lexeme, for two uses: up to $18 of the visible chunks holding it are found, their number is its
+  -- document frequency and the first $19 of them are its candidates (two lookups each cost 1.3–1.5× this one at
+  -- 100,000 chunks). df is counted among all visible chunks (not only the candidates), but only up to $18: a word in
+  -- more chunks than that is common, and its idf is that of $18 chunks. Exact below $18 (a library of up to $18 chunks
+  -- ranks as with a full count), bounded work above it, and a rare word still outweighs every common one; a
+  -- precomputed df per tenant would need upkeep on every ingestion and deletion for what only the common words change.
+  -- Materialized: looked up once per lexeme, not once per candidate that joins it.
+  select l.lexeme, l.exact, array(
+    select c.id from chunks c
+    where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_tsv @@ l.q
+    limit $18
+  ) as ids
+  from keyword_lexemes l
+  where not l.exact and $15 <> 'semantic'
+  union all
+  select l.lexeme, l.exact, array(
+    select c.id from chunks c
+    where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_version is null and c.tsv @@ l.q
+    limit $18
+  )
+  from keyword_lexemes l
+  where l.exact and $15 <> 'semantic'
+),
 keyword_candidates as (
-  -- Bounded work whatever the query: the GIN indexes find at most $17 chunks holding every term, and at most $19 per
-  -- term, so a rare word's chunks are all candidates however many chunks hold the common ones. Only these are ranked.
+  -- Bounded work whatever the query: at most $17 chunks holding every term, and at most $19 per term, so a rare
+  -- word's chunks are all candidates however many chunks hold the common ones. Only these are ranked.
   select distinct id from (
     (select c.id from chunks c, keyword_query kq
      where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
        and c.search_tsv @@ kq.all_terms_q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
      limit $17)
     union all
-    select m.id from keyword_lexemes l cross join keyword_query kq cross join lateral (
-      select c.id from chunks c
-      where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
-        and not l.exact and c.search_tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
-      limit $19
-    ) m
-    union all
-    select m.id from keyword_lexemes l cross join keyword_query kq cross join lateral (
-      select c.id from chunks c
-      where $15 <> 'semantic' and c.tenant_id = $1 and c.document_id in (select id from visible)
-        and l.exact and c.search_version is null and c.tsv @@ l.q and (kq.phrases_q is null or c.tsv @@ kq.phrases_q)
-      limit $19
-    ) m
+    select unnest(ids[1:$19]) from keyword_lookups
   ) found
 ),
 keyword_tf as (
   -- setweight marks the query's lexemes and ts_filter keeps only them: the chunk's other words are never unnested.
+  -- A term's candidates that lack the query's quoted phrases are dropped here.
   select c.id, c.token_count, t.lexeme, c.search_tsv is null as exact, cardinality(t.positions) as tf
   from keyword_candidates k
   join chunks c on c.tenant_id = $1 and c.id = k.id
   cross join keyword_terms kt
+  cross join keyword_query kq
   cross join unnest(ts_filter(setweight(coalesce(c.search_tsv, c.tsv), 'A', case when c.search_tsv is null then kt.exact else kt.stemmed end), '{a}')) t
+  where kq.phrases_q is null or c.tsv @@ kq.phrases_q
 ),
-keyword_df as materialized (
-  -- df is counted among all visible chunks (not only the candidates) through the GIN index, but only up to $18: a word
-  -- in more chunks than that is common, and its idf is that of $18 chunks. Exact below $18 (a library of up to $18
-  -- chunks ranks as with a full count), bounded work above it, and a rare word still outweighs every common one; a
-  -- precomputed df per tenant would need upkeep on every ingestion and deletion for what only the common words change.
-  -- Materialized: counted once per lexeme, not once per candidate that joins it.
-  select l.lexeme, l.exact, case when l.exact then (
-    select count(*) from (
-      select 1 from chunks c
-      where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_version is null and c.tsv @@ l.q
-      limit $18
-    ) capped
-  ) else (
-    select count(*) from (
-      select 1 from chunks c where c.tenant_id = $1 and c.document_id in (select id from visible) and c.search_tsv @@ l.q
-      limit $18
-    ) capped
-  ) end as df
-  from keyword_lexemes l
-  where $15 <> 'semantic'
+keyword_df as (
+  select lexeme, exact, cardinality(ids) as df from keyword_lookups
 ),
 corpus as (
   select greatest(sum(chunk_count), 1)::float8 as n, greatest(sum(token_count)::float8 / greatest(sum(chunk_count), 1), 1) as avgdl
