@@ -15,7 +15,7 @@ const SERVICE_VARIABLES = ["DATABASE_URL", "REDIS_URL", "UPSTASH_REDIS_REST_URL"
 export async function withLocalApi<T>(
   fn: (api: LocalApi) => Promise<T>,
   vars: Record<string, string> = {},
-  stack: Pick<LocalApiOptions, "neonDelayMs"> = {},
+  stack: Pick<LocalApiOptions, "neonDelayMs" | "workerLog"> = {},
 ): Promise<T> {
   const stateDir = mkdtempSync(join(tmpdir(), "docuchat-bench-"));
   const api = await startLocalApi({

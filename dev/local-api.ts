@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createTenant, ensureOwner, PROJECT_ROOT } from "../scripts/lib/db.ts";
 import { toDotenv } from "./lib/dotenv.ts";
 import { freePort } from "./lib/http.ts";
@@ -28,6 +29,8 @@ export interface LocalApiOptions {
    */
   inheritOutput?: boolean;
   log?: (line: string) => void;
+  /** Called with each line of the Worker's output (wrangler's stdout): a benchmark reads the Worker's log lines. */
+  workerLog?: (line: string) => void;
 }
 
 export interface LocalApi {
@@ -89,6 +92,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const inspectorPort = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const piped = options.inheritOutput ? "pipe" : "ignore";
+    const stdout = options.inheritOutput || options.workerLog ? "pipe" : "ignore";
     wrangler = spawn(
       process.execPath,
       [
@@ -107,10 +111,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         "--show-interactive-dev-session=false",
       ],
       // Its own process group, so stop() ends wrangler and workerd together.
-      { cwd: PROJECT_ROOT, stdio: ["ignore", piped, piped], detached: true },
+      { cwd: PROJECT_ROOT, stdio: ["ignore", stdout, piped], detached: true },
     );
+    if (options.workerLog) createInterface({ input: wrangler.stdout!, crlfDelay: Infinity }).on("line", options.workerLog);
     output = holdOutput([
-      { from: wrangler.stdout, to: process.stdout },
+      { from: options.inheritOutput ? wrangler.stdout : null, to: process.stdout },
       { from: wrangler.stderr, to: process.stderr },
     ]);
     const exited = new Promise<number>((resolve) => wrangler!.once("exit", (code) => resolve(code ?? 1)));

@@ -8,7 +8,8 @@ import { findIngestDocument } from "../documents/repository.ts";
 import type { Env } from "../env.ts";
 import { recordIngest } from "../observability/events.ts";
 import { createPageOcr, OcrError } from "../ocr/page-ocr.ts";
-import { assetResources, openPdf, type PdfDocument } from "../pdf/open.ts";
+import { assetResources, openGuardedPdf, openPdfRanges, type PdfDocument } from "../pdf/open.ts";
+import { openR2Ranges } from "../pdf/r2-range-source.ts";
 import { type Services, servicesFor } from "../services/index.ts";
 import { tenantSettings } from "../tenants/settings.ts";
 import { BudgetExceededError, type Reservation, reserveTokens } from "../usage/budget.ts";
@@ -46,10 +47,10 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
   const doc = await findIngestDocument(db, job.tenantId, job.documentId);
   // Deleted meanwhile, finished, or failed: a failure ends every range (a retry queues the missing ones again).
   if (!doc || doc.status === "ready" || doc.status === "failed") return;
-  const object = await env.DOCUMENTS.get(doc.r2Key);
-  if (!object) return;
+  const opened = await openDocument(env, doc.r2Key, job);
+  if (!opened) return;
 
-  const pdf = await openPdf(new Uint8Array(await object.arrayBuffer()), assetResources(env));
+  const { pdf } = opened;
   try {
     const total = pdf.numPages;
     if (total > MAX_PAGES) throw new PermanentIngestError("too_many_pages", `The PDF has ${total} pages; at most ${MAX_PAGES} are accepted`);
@@ -58,7 +59,7 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       const stored = await startIngestion(db, job, total);
       if (stored) {
         rangesDone = stored;
-        await queueMissingRanges(env, db, job, total, stored);
+        await queueMissingRanges(env, db, job, total, stored, opened.rangeReadsEtag);
       }
     }
 
@@ -71,7 +72,9 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       const charsLeft = MAX_DOCUMENT_CHARS - (await storedTextLength(db, job));
       const rangeJob = { ...job, toPage, charsLeft, ocrPagesDone: doc.ocrPages };
       range =
-        charsLeft > 0 ? await readRange(pdf, rangeJob, config, services) : { ...range, complete: await storeRange(services, job, rangeJob, NOTHING) };
+        charsLeft > 0
+          ? await Promise.race([opened.failed, readRange(pdf, rangeJob, config, services)])
+          : { ...range, complete: await storeRange(services, job, rangeJob, NOTHING) };
     }
 
     const final = range.complete ? await finalize(db, job) : null;
@@ -90,10 +93,39 @@ async function ingestRange(job: IngestMessage, env: Env, config: Config, service
       chunks: range.chunks,
       embeddingTokens: range.embeddingTokens,
       ocrPages: range.ocrPages,
+      bytesRead: opened.bytesRead(),
     });
   } finally {
     await pdf.loadingTask.destroy();
   }
+}
+
+interface OpenedDocument {
+  pdf: PdfDocument;
+  bytesRead: () => number;
+  /** The object's etag when the whole file was read and the guard defused nothing in it: the ranges it queues may read by ranges. */
+  rangeReadsEtag: string | null;
+  /** Rejects when a read by ranges fails (pdf.js would wait for the bytes forever); the work races it. */
+  failed: Promise<never>;
+}
+
+const NEVER = new Promise<never>(() => {});
+
+/**
+ * Opens the range's PDF: only the byte ranges pdf.js asks for when the first range vouched for this very object
+ * (IngestMessage.rangeReadsEtag), else the whole file, guarded (src/pdf/stream-limits.ts). Null when it is gone.
+ */
+async function openDocument(env: Env, key: string, job: IngestMessage): Promise<OpenedDocument | null> {
+  const resources = assetResources(env);
+  const ranges = job.rangeReadsEtag ? await openR2Ranges(env.DOCUMENTS, key, job.rangeReadsEtag) : null;
+  if (ranges) {
+    const pdf = await Promise.race([ranges.failed, openPdfRanges(ranges, resources)]);
+    return { pdf, bytesRead: () => ranges.bytesRead, rangeReadsEtag: null, failed: ranges.failed };
+  }
+  const object = await env.DOCUMENTS.get(key);
+  if (!object) return null;
+  const { pdf, defused } = await openGuardedPdf(new Uint8Array(await object.arrayBuffer()), resources);
+  return { pdf, bytesRead: () => object.size, rangeReadsEtag: defused ? null : object.etag, failed: NEVER };
 }
 
 /** At most this many messages go in one sendBatch call (a Queues limit). */
@@ -103,11 +135,20 @@ const SEND_BATCH_MAX = 100;
  * The first message queues every range not stored yet at once, so that they run side by side. If the queue
  * refuses, the document goes back to queued, and this message's retry (or the sweeper) starts it again.
  */
-async function queueMissingRanges(env: Env, db: Services["db"], job: IngestMessage, total: number, stored: number[]): Promise<void> {
+async function queueMissingRanges(
+  env: Env,
+  db: Services["db"],
+  job: IngestMessage,
+  total: number,
+  stored: number[],
+  rangeReadsEtag: string | null,
+): Promise<void> {
   const missing = rangeStarts(total).filter((from) => from !== 1 && !stored.includes(from));
   try {
     for (let i = 0; i < missing.length; i += SEND_BATCH_MAX)
-      await env.INGEST_QUEUE.sendBatch(missing.slice(i, i + SEND_BATCH_MAX).map((fromPage) => ({ body: { ...job, fromPage } })));
+      await env.INGEST_QUEUE.sendBatch(
+        missing.slice(i, i + SEND_BATCH_MAX).map((fromPage) => ({ body: { ...job, fromPage, ...(rangeReadsEtag && { rangeReadsEtag }) } })),
+      );
   } catch (err) {
     await unstartIngestion(db, job);
     throw err;
@@ -215,6 +256,7 @@ export function recordFailure(env: Env, job: IngestMessage, errorCode: FailureCo
     chunks: 0,
     embeddingTokens: 0,
     ocrPages: 0,
+    bytesRead: 0,
   });
 }
 

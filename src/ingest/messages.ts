@@ -12,6 +12,12 @@ export interface IngestMessage {
   fromPage: number;
   /** The upload's request id, carried through every range so one id traces the whole ingestion. */
   requestId?: string;
+  /**
+   * Set by the first range on the ranges it queues when the guard (src/pdf/stream-limits.ts) found nothing to
+   * defuse in the object with this etag: such a range reads only the byte ranges pdf.js asks for. Without it (older
+   * messages, a defused stream) or when the object is another by now, a range reads the whole file.
+   */
+  rangeReadsEtag?: string;
 }
 
 /** The first page of every range of a document of `pagesTotal` pages. */

@@ -2,7 +2,7 @@
 // job and per chat answer. Column layout (query with the SQL API, see docs/operations.md):
 //   request: blob1 'request', blob2 route, blob3 method, blob4 tenant; double1 status, double2 latency_ms
 //   ingest:  blob1 'ingest', blob2 status, blob3 error_code, blob4 tenant; double1 duration_ms, double2 pages,
-//            double3 chunks, double4 embedding_tokens, double5 ocr_pages
+//            double3 chunks, double4 embedding_tokens, double5 ocr_pages, double6 bytes_read
 //   chat:    blob1 'chat', blob2 status, blob3 model, blob4 tenant; double1 first_delta_ms, double2 duration_ms,
 //            double3 prompt_tokens, double4 completion_tokens, double5 sources
 // The index (sampling key) is the tenant.
@@ -32,6 +32,8 @@ export interface IngestEvent {
   embeddingTokens: number;
   /** Pages of the range read by OCR. */
   ocrPages: number;
+  /** Bytes of the PDF read from R2: the whole file, or what pdf.js asked for when the range read by ranges. */
+  bytesRead: number;
 }
 
 export interface ChatEvent {
@@ -91,11 +93,12 @@ export function recordIngest(env: Env, e: IngestEvent): void {
     chunks: e.chunks,
     embedding_tokens: e.embeddingTokens,
     ocr_pages: e.ocrPages,
+    bytes_read: e.bytesRead,
   });
   write(env, {
     indexes: [e.tenant],
     blobs: ["ingest", e.status, e.errorCode ?? "", e.tenant],
-    doubles: [e.durationMs, e.pages, e.chunks, e.embeddingTokens, e.ocrPages],
+    doubles: [e.durationMs, e.pages, e.chunks, e.embeddingTokens, e.ocrPages, e.bytesRead],
   });
 }
 

@@ -1,7 +1,9 @@
 // Opening a PDF with pdf.js (unpdf's serverless build), with the failures a user can act on named.
 import { getDocumentProxy } from "unpdf";
+import type { PDFDataRangeTransport } from "unpdf/pdfjs";
 import { PermanentIngestError } from "../ingest/errors.ts";
 import { MAX_IMAGE_PIXELS } from "./limits.ts";
+import { RANGE_CHUNK_BYTES } from "./r2-range-source.ts";
 import { PDFJS_ASSET_DIR, type PdfResources } from "./resources.ts";
 import { defuseOversizedStreams } from "./stream-limits.ts";
 
@@ -44,7 +46,29 @@ function binaryDataFactory(resources: PdfResources) {
  * without them it reads what it can, as before.
  */
 export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Promise<PdfDocument> {
+  return (await openGuardedPdf(bytes, resources)).pdf;
+}
+
+/** openPdf, telling how many streams were defused: none, and the same bytes may be opened by ranges later. */
+export async function openGuardedPdf(bytes: Uint8Array, resources?: PdfResources): Promise<{ pdf: PdfDocument; defused: number }> {
+  const defused = defuseOversizedStreams(bytes);
+  if (defused.length)
+    console.warn(JSON.stringify({ level: "warn", msg: "pdf streams over the decoding limits defused", streams: defused.slice(0, 10) }));
+  return { pdf: await load({ data: bytes }, resources), defused: defused.length };
+}
+
+/**
+ * Opens a PDF read by ranges (r2-range-source.ts), whose whole bytes openGuardedPdf found nothing to defuse in:
+ * pdf.js reads only what it needs (no prefetching of the rest, no streaming of the whole file).
+ */
+export function openPdfRanges(range: PDFDataRangeTransport, resources?: PdfResources): Promise<PdfDocument> {
+  return load({ range, rangeChunkSize: RANGE_CHUNK_BYTES, disableAutoFetch: true, disableStream: true }, resources);
+}
+
+/** getDocumentProxy with DocuChat's options, and the failures a user can act on named. */
+async function load(source: NonNullable<Parameters<typeof getDocumentProxy>[1]>, resources?: PdfResources): Promise<PdfDocument> {
   const options = {
+    ...source,
     // A few bytes of Flate can decode into gigabytes of pixels, and pdf.js needs 6–9 bytes a pixel to decode an
     // image: it skips images over this size rather than take the isolate's 128 MB (bench:extract).
     maxImageSize: MAX_IMAGE_PIXELS,
@@ -59,11 +83,8 @@ export async function openPdf(bytes: Uint8Array, resources?: PdfResources): Prom
       useSystemFonts: false,
     }),
   };
-  const defused = defuseOversizedStreams(bytes);
-  if (defused.length)
-    console.warn(JSON.stringify({ level: "warn", msg: "pdf streams over the decoding limits defused", streams: defused.slice(0, 10) }));
   try {
-    return await getDocumentProxy(bytes, options);
+    return await getDocumentProxy(undefined, options);
   } catch (err) {
     const name = (err as { name?: string }).name;
     if (name === "PasswordException") throw new PermanentIngestError("encrypted", "The PDF is password-protected; upload it without encryption");

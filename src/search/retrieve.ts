@@ -46,7 +46,12 @@ export async function retrieve(
   try {
     const { vectors, tokens } = await embedTexts(openai, config.EMBEDDING_MODEL, [text]);
     usage.push({ ...who, kind: "embedding", model: config.EMBEDDING_MODEL, embeddingTokens: tokens });
-    const query = { text, vector: vectors[0]!, topK, mode: options.mode, exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS,
+    const query = {
+      text,
+      vector: vectors[0]!,
+      topK,
+      mode: options.mode,
+      exactScanMaxChunks: config.SEARCH_EXACT_SCAN_MAX_CHUNKS,
       efSearch: config.SEARCH_HNSW_EF_SEARCH,
     };
     hits = await recordUsageWith(stores, usage, (inserts) => hybridSearch(stores.db, scope, query, [...inserts, ...writes]));

@@ -92,6 +92,39 @@ export function makeTextPdf(pages: string[]): Uint8Array {
   return pagesPdf(pages.map(textContent));
 }
 
+/**
+ * One page per string, each also painting its own gray image of `imageBytes` bytes of noise (incompressible, as a
+ * photo is), stored beside the page: a file that is mostly images, each of them read with its page only.
+ */
+export function makeIllustratedTextPdf(pages: string[], imageBytes: number): Uint8Array {
+  const width = 256;
+  if (imageBytes % width) throw new Error(`makeIllustratedTextPdf: imageBytes must be a multiple of ${width}`);
+  let seed = 1;
+  const noise = () => {
+    const bytes = new Array<string>(imageBytes);
+    for (let i = 0; i < imageBytes; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      bytes[i] = String.fromCharCode(seed >>> 24);
+    }
+    return bytes.join("");
+  };
+  // 1 catalog, 2 pages, 3 font, the page objects (together, as qpdf writes them), then each page's content and image.
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "", HELVETICA];
+  const kids = pages.map((_, i) => `${4 + i} 0 R`);
+  const contentOf = (i: number) => 4 + pages.length + 2 * i;
+  for (let i = 0; i < pages.length; i++)
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox ${MEDIA_BOX} /Resources << /Font << /F1 3 0 R >> /XObject << /Im1 ${contentOf(i) + 1} 0 R >> >> /Contents ${contentOf(i)} 0 R >>`,
+    );
+  for (const text of pages)
+    objects.push(
+      stream("", `${textContent(text)}\nq 256 0 0 ${imageBytes / width} 50 50 cm /Im1 Do Q`),
+      stream(`/Type /XObject /Subtype /Image /Width ${width} /Height ${imageBytes / width} /ColorSpace /DeviceGray /BitsPerComponent 8`, noise()),
+    );
+  objects[1] = `<< /Type /Pages /Kids [${kids.join(" ")}] /Count ${kids.length} >>`;
+  return writePdf(objects);
+}
+
 /** count pages that all show the word "Page", sharing one content stream so 501 pages stay ~60 KB. */
 export function makeBlankPagesPdf(count: number): Uint8Array {
   if (count < 1) throw new Error("makeBlankPagesPdf: at least one page");

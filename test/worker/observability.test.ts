@@ -89,6 +89,7 @@ describe("per ingestion job", () => {
       expect(p.doubles![2]).toBeGreaterThan(0); // chunks
       expect(p.doubles![3]).toBeGreaterThan(0); // embedding tokens
       expect(p.doubles![4]).toBe(0); // OCR pages: the text layer was enough
+      expect(p.doubles![5]).toBeGreaterThan(0); // bytes read from R2
     }
   });
 
@@ -115,7 +116,7 @@ describe("per ingestion job", () => {
     expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(1); // on to the dead-letter queue
     const ingest = points.filter((p) => p.blobs?.[0] === "ingest");
     expect(ingest.map((p) => p.blobs)).toEqual([["ingest", "failed", "ingest_failed", "acme"]]);
-    expect(ingest[0]!.doubles).toEqual([0, 0, 0, 0, 0]);
+    expect(ingest[0]!.doubles).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 
