@@ -29,6 +29,11 @@ const QUERIES = Number(process.env.SEARCH_BENCH_QUERIES ?? 30);
 const BEFORE = process.env.SEARCH_BENCH_BEFORE;
 /** Which libraries to build: user, collection or both (a 100k load takes PGlite about 12 minutes per library). */
 const LIBRARIES = (process.env.SEARCH_BENCH_LIBRARIES ?? "user,collection").split(",");
+/**
+ * SEARCH_BENCH_TENANT_INDEXES=1: each library's tenant also gets its own partial HNSW index (docs/operations.md, "How
+ * cost grows"), which the planner prefers for that tenant's searches: a graph of its chunks alone.
+ */
+const TENANT_INDEXES = process.env.SEARCH_BENCH_TENANT_INDEXES === "1";
 /** hnsw.ef_search values whose recall and time are measured beside the one the Worker sets. */
 const EF_SEARCH = (process.env.SEARCH_BENCH_EF_SEARCH ?? "40,100,200,400").split(",").map(Number);
 const CHUNKS_PER_DOCUMENT = 400;
@@ -216,8 +221,14 @@ const result = await withLocalApi(async (api) => {
         rows: [hnsw],
       } = await db.query("select indexdef from pg_indexes where indexname = 'chunks_embedding_hnsw_idx'");
       await db.query("drop index chunks_embedding_hnsw_idx");
+      for (const lib of libraries) await db.query(`drop index if exists "chunks_embedding_hnsw_${lib.tenant}"`);
       for (const lib of libraries) await grow(db, lib, size);
       await db.query(hnsw.indexdef);
+      if (TENANT_INDEXES)
+        for (const lib of libraries)
+          await db.query(
+            `create index if not exists "chunks_embedding_hnsw_${lib.tenant}" on chunks using hnsw (embedding vector_cosine_ops) where tenant_id = '${lib.tenant}'`,
+          );
       // What autovacuum would do after a bulk load: the planner needs the tables' statistics.
       await db.query("analyze documents; analyze chunks");
       console.error(
@@ -313,6 +324,7 @@ for (const r of rows) {
 console.log(
   JSON.stringify({
     database: process.env.DATABASE_URL ? "Postgres (DATABASE_URL)" : "PGlite",
+    tenant_indexes: TENANT_INDEXES,
     queries: QUERIES,
     exact_scan_max_chunks: EXACT_SCAN_MAX_CHUNKS,
     ...result,
