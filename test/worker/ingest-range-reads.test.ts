@@ -5,27 +5,14 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { objectKey } from "../../src/documents/repository.ts";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { fixturePdf, login } from "../support/api.ts";
 import { sql } from "../support/db.ts";
 import { makeCompressedTextPdf, makeIllustratedTextPdf } from "../support/pdf-factory.ts";
+import { storedDocument } from "../support/stored-document.ts";
 
 type Login = Awaited<ReturnType<typeof login>>;
-
-/** A document as an upload stores it (R2 object, queued row), without its queue message: the test delivers them. */
-async function storedDocument(owner: Login, bytes: Uint8Array) {
-  const id = crypto.randomUUID();
-  const key = objectKey({ tenantId: "acme", userId: owner.user.id }, id);
-  await env.DOCUMENTS.put(key, bytes);
-  const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  await sql().query(
-    "insert into documents (id, tenant_id, user_id, filename, size_bytes, sha256, r2_key) values ($1, 'acme', $2, 'range-reads.pdf', $3, $4, $5)",
-    [id, owner.user.id, bytes.length, sha, key],
-  );
-  return { id, key };
-}
 
 interface RangePoint {
   fromPage: number;
@@ -63,7 +50,7 @@ async function ingest(
   bytes: Uint8Array,
   edit: (queued: IngestMessage[], key: string) => Promise<IngestMessage[]> | IngestMessage[] = (q) => q,
 ) {
-  const { id, key } = await storedDocument(owner, bytes);
+  const { id, key } = await storedDocument(owner, bytes, "range-reads.pdf");
   const first = await deliver([{ tenantId: "acme", userId: owner.user.id, documentId: id, fromPage: 1 }]);
   const rest = await edit(first.queued, key);
   const points = [...first.points];

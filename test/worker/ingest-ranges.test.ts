@@ -6,30 +6,17 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_DOCUMENT_CHARS } from "../../src/documents/limits.ts";
-import { objectKey } from "../../src/documents/repository.ts";
 import worker from "../../src/index.ts";
 import type { IngestMessage } from "../../src/ingest/messages.ts";
 import { call, json, login, waitForIngestion } from "../support/api.ts";
 import { count, sql } from "../support/db.ts";
 import { makeCompressedTextPdf, makeTextPdf } from "../support/pdf-factory.ts";
+import { storedDocument } from "../support/stored-document.ts";
 import { forgetUsageBuckets } from "../support/usage-buckets.ts";
 
 type Login = Awaited<ReturnType<typeof login>>;
 
 const USER_BUDGET = 500_000; // DAILY_TOKEN_BUDGET_PER_USER's default, which the tests run with
-
-/** A document as an upload stores it (R2 object, queued row), without its queue message: the test delivers them. */
-async function storedDocument(owner: Login, bytes: Uint8Array) {
-  const id = crypto.randomUUID();
-  const key = objectKey({ tenantId: "acme", userId: owner.user.id }, id);
-  await env.DOCUMENTS.put(key, bytes);
-  const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  await sql().query(
-    "insert into documents (id, tenant_id, user_id, filename, size_bytes, sha256, r2_key) values ($1, 'acme', $2, 'ranges.pdf', $3, $4, $5)",
-    [id, owner.user.id, bytes.length, sha, key],
-  );
-  return id;
-}
 
 /**
  * Runs one batch of ranges through the consumer, as Queues would, with what it queues and the data points it writes
@@ -75,7 +62,7 @@ const embeddingsOf = (userId: string) => count("select 1 from usage_events where
 
 /** Delivers range 1, which learns the page count and queues the rest: what it queued. */
 async function startDocument(owner: Login, bytes: Uint8Array, overrides: Record<string, string> = {}) {
-  const id = await storedDocument(owner, bytes);
+  const { id } = await storedDocument(owner, bytes, "ranges.pdf");
   const first = await deliver([{ body: { tenantId: "acme", userId: owner.user.id, documentId: id, fromPage: 1 } }], overrides);
   expect(first.explicitAcks).toHaveLength(1);
   return { id, rest: first.queued, firstOutcomes: first.outcomes };

@@ -140,6 +140,20 @@ describe("keyword search over many chunks holding the query's common word", () =
     await db.query("analyze chunks");
   }, 120_000);
 
+  /** The executed plan of the reader's keyword search for `query`, as the Worker runs it. */
+  async function keywordPlan(query: string): Promise<PlanNode> {
+    const statement = searchStatement(
+      { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
+      { text: query, vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, efSearch: 400, mode: "keyword" },
+    );
+    const db = sql();
+    const results = await db.transaction([
+      ...statement.settings.map((s) => db.query(s)),
+      db.query(`explain (analyze, format json) ${statement.text}`, statement.params),
+    ]);
+    return (results.at(-1) as Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>)[0]!["QUERY PLAN"][0]!.Plan;
+  }
+
   it("puts the chunk with the rare word first", async () => {
     const hits = await search(reader.token, { query: "gearbox zephyr", top_k: 5, mode: "keyword" });
     expect(hits[0]?.text).toContain("zephyr");
@@ -147,16 +161,7 @@ describe("keyword search over many chunks holding the query's common word", () =
   });
 
   it("ranks a bounded number of candidates, not every chunk holding a query word", async () => {
-    const statement = searchStatement(
-      { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
-      { text: "gearbox zephyr", vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, efSearch: 400, mode: "keyword" },
-    );
-    const db = sql();
-    const results = await db.transaction([
-      ...statement.settings.map((s) => db.query(s)),
-      db.query(`explain (analyze, format json) ${statement.text}`, statement.params),
-    ]);
-    const plan = (results.at(-1) as Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>)[0]!["QUERY PLAN"][0]!.Plan;
+    const plan = await keywordPlan("gearbox zephyr");
     // The ranking unnests each candidate's tsvector once: that function scan's loops are the candidates ranked.
     const unnestLoops: number[] = [];
     const walk = (node: PlanNode) => {
@@ -176,16 +181,7 @@ describe("keyword search over many chunks holding the query's common word", () =
     const query = [...filler.slice(0, 14), "gearbox", ...filler.slice(14), "zephyr"].join(" ");
     const hits = await search(reader.token, { query, top_k: 5, mode: "keyword" });
     expect(hits[0]?.text).toContain("zephyr");
-    const statement = searchStatement(
-      { reader: { id: reader.user.id, tenantId: "acme", role: "member", apiKey: undefined } },
-      { text: query, vector: new Array(1536).fill(0.01), topK: 5, exactScanMaxChunks: 20_000, efSearch: 400, mode: "keyword" },
-    );
-    const db = sql();
-    const results = await db.transaction([
-      ...statement.settings.map((s) => db.query(s)),
-      db.query(`explain (analyze, format json) ${statement.text}`, statement.params),
-    ]);
-    const plan = (results.at(-1) as Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>)[0]!["QUERY PLAN"][0]!.Plan;
+    const plan = await keywordPlan(query);
     // The lexemes looked up and counted are the rows of the keyword_lexemes CTE: each costs GIN lookups.
     const lexemeRows: number[] = [];
     const walk = (node: PlanNode) => {
